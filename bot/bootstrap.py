@@ -1,0 +1,72 @@
+"""Assembles the core from the implementations `main.py` (or a test) chooses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+from bot.domain import commands
+from bot.ports import Clock, CustomerChannel, Drafter, Retriever, UnitOfWork
+from bot.services import delivery, drafting, intake, review, topics
+from bot.services.messagebus import Listener, MessageBus
+from bot.services.outbox_topics import CustomerSend, DraftJob
+from bot.services.outbox_worker import OutboxWorker, WorkerSettings
+from bot.services.rate_limit import RateLimiter
+from bot.services.retry_policy import RetryPolicy
+
+
+@dataclass
+class Core:
+    bus: MessageBus
+    worker: OutboxWorker
+
+
+def bootstrap(
+    *,
+    uow_factory: Callable[[], UnitOfWork],
+    clock: Clock,
+    retriever: Retriever,
+    drafter: Drafter,
+    channel_for: Callable[[str], CustomerChannel | None],
+    worker_id: str,
+    listeners: list[Listener] | None = None,
+    limiter: RateLimiter | None = None,
+    retry_policy: RetryPolicy | None = None,
+    worker_settings: WorkerSettings | None = None,
+) -> Core:
+    handlers = {
+        commands.ReceiveCustomerMessage: partial(intake.receive_customer_message, clock=clock),
+        commands.DraftReply: partial(
+            drafting.draft_reply, clock=clock, retriever=retriever, drafter=drafter
+        ),
+        commands.ApproveDraft: partial(review.approve_draft, clock=clock),
+        commands.EditAndSendDraft: partial(review.edit_and_send_draft, clock=clock),
+        commands.Escalate: partial(review.escalate, clock=clock),
+        commands.TakeOver: partial(review.take_over, clock=clock),
+        commands.SendReply: partial(review.send_reply, clock=clock),
+        commands.AddNote: partial(review.add_note, clock=clock),
+        commands.Resolve: partial(review.resolve, clock=clock),
+        commands.RetryDelivery: partial(review.retry_delivery, clock=clock),
+        commands.RecordDelivery: delivery.record_delivery,
+        commands.RecordDeliveryFailure: delivery.record_delivery_failure,
+    }
+    bus = MessageBus(uow_factory, handlers, listeners)
+    worker = OutboxWorker(
+        uow_factory,
+        clock,
+        {topics.DRAFT: DraftJob(bus), topics.CUSTOMER_SEND: CustomerSend(bus, channel_for)},
+        limiter or RateLimiter(rate_per_second=5.0, burst=10),
+        retry_policy or RetryPolicy(),
+        worker_id,
+        worker_settings,
+    )
+
+    def wake_worker(event: object) -> None:
+        from bot.domain.events import OutboxEnqueued
+
+        if isinstance(event, OutboxEnqueued):
+            worker.wake()
+
+    bus.subscribe(wake_worker)
+    return Core(bus=bus, worker=worker)

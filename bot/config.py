@@ -1,0 +1,209 @@
+"""The one configuration file, validated into typed settings; secrets come from the env."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bot.domain.model import StoreMode
+from bot.domain.permissions import Role
+
+SLUG = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+DATABASE_URL_ENV = "STOREDESK_DATABASE_URL"
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded as file, key and reason."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ToneConfig(_Strict):
+    greeting: str = ""
+    signoff: str = ""
+
+
+class FaqEntry(_Strict):
+    id: Annotated[str, Field(pattern=SLUG)] | None = None
+    question: Annotated[str, Field(min_length=1)]
+    answer: Annotated[str, Field(min_length=1)]
+    language: str | None = None
+
+
+class ChannelConfig(_Strict):
+    id: Annotated[str, Field(pattern=SLUG)]
+    kind: Literal["webchat", "webhook"]
+    secret_env: str | None = None
+    secret: str | None = Field(default=None, description="literal secret; demo files only")
+    callback_url: str | None = None
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret_and_callback(self) -> Self:
+        if self.kind == "webhook":
+            if not (self.secret_env or self.secret):
+                raise ValueError("a webhook channel needs secret_env (or a literal demo secret)")
+            if not self.callback_url:
+                raise ValueError("a webhook channel needs callback_url for replies")
+            if not re.match(r"^https?://", self.callback_url):
+                raise ValueError("callback_url must be an http(s) URL")
+        return self
+
+    def resolve_secret(self) -> str:
+        if self.secret_env:
+            value = os.environ.get(self.secret_env)
+            if not value:
+                raise ConfigError(
+                    f"channel {self.id}: environment variable {self.secret_env} is not set"
+                )
+            return value
+        return self.secret or ""
+
+
+class StoreConfig(_Strict):
+    id: Annotated[str, Field(pattern=SLUG)]
+    name: Annotated[str, Field(min_length=1)]
+    brand: Annotated[str, Field(min_length=1)]
+    region: str = "global"
+    languages: Annotated[list[str], Field(min_length=1)]
+    timezone: str = "UTC"
+    mode: StoreMode = StoreMode.DRAFT
+    client: str | None = None
+    tone: dict[str, ToneConfig] = Field(default_factory=dict)
+    channels: list[ChannelConfig] = Field(default_factory=list)
+    faq: list[FaqEntry] = Field(default_factory=list)
+    members: dict[str, Role] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {value!r}") from None
+        return value
+
+
+class MemberConfig(_Strict):
+    id: Annotated[str, Field(pattern=SLUG)]
+    name: Annotated[str, Field(min_length=1)]
+    email: str | None = None
+    token_env: str | None = Field(default=None, description="env var holding the sign-in token")
+
+
+class ServerConfig(_Strict):
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65535)] = 8080
+    public_url: str | None = None
+
+
+class StorageConfig(_Strict):
+    database_url: str = "sqlite+aiosqlite:///data/storedesk.db"
+    data_dir: str = "data"
+
+
+class ConsoleConfig(_Strict):
+    demo_sign_in: bool = False
+    secret_key_env: str = "STOREDESK_SECRET_KEY"
+    session_hours: Annotated[int, Field(ge=1, le=24 * 30)] = 12
+
+
+class OutboxConfig(_Strict):
+    max_attempts: Annotated[int, Field(ge=1, le=100)] = 8
+    rate_per_second: Annotated[float, Field(gt=0)] = 5.0
+    burst: Annotated[int, Field(ge=1)] = 10
+    base_backoff_seconds: Annotated[float, Field(gt=0)] = 2.0
+    max_backoff_seconds: Annotated[float, Field(gt=0)] = 600.0
+
+
+class DraftingConfig(_Strict):
+    min_score: Annotated[float, Field(ge=0, le=1)] = 0.25
+
+
+class Settings(_Strict):
+    server: ServerConfig = ServerConfig()
+    storage: StorageConfig = StorageConfig()
+    console: ConsoleConfig = ConsoleConfig()
+    outbox: OutboxConfig = OutboxConfig()
+    drafting: DraftingConfig = DraftingConfig()
+    members: list[MemberConfig] = Field(default_factory=list)
+    stores: Annotated[list[StoreConfig], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _ids_unique_and_known(self) -> Self:
+        _unique("stores", [s.id for s in self.stores])
+        _unique("stores.channels", [c.id for s in self.stores for c in s.channels])
+        _unique("members", [m.id for m in self.members])
+        known = {m.id for m in self.members}
+        for store in self.stores:
+            for member_id in store.members:
+                if member_id not in known:
+                    raise ValueError(
+                        f"store {store.id}: member {member_id!r} is not in [[members]]"
+                    )
+        return self
+
+    @property
+    def database_url(self) -> str:
+        return os.environ.get(DATABASE_URL_ENV) or self.storage.database_url
+
+    def store(self, store_id: str) -> StoreConfig | None:
+        return next((s for s in self.stores if s.id == store_id), None)
+
+    def channel(self, account_id: str) -> tuple[StoreConfig, ChannelConfig] | None:
+        for store in self.stores:
+            for channel in store.channels:
+                if channel.id == account_id:
+                    return store, channel
+        return None
+
+
+def _unique(what: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    for value in ids:
+        if value in seen:
+            raise ValueError(f"{what}: id {value!r} is used twice")
+        seen.add(value)
+
+
+def _format_location(loc: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts[-1:] = [f"{parts[-1]}[{item}]"] if parts else [f"[{item}]"]
+        else:
+            parts.append(str(item))
+    return ".".join(parts) or "(top level)"
+
+
+def load_settings(path: str | Path) -> Settings:
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except tomllib.TOMLDecodeError as problem:
+        raise ConfigError(f"{path}: not valid TOML: {problem}") from None
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as problem:
+        first = problem.errors()[0]
+        key = _format_location(tuple(first["loc"]))
+        more = f" (and {problem.error_count() - 1} more)" if problem.error_count() > 1 else ""
+        raise ConfigError(f"{path}: {key}: {first['msg']}{more}") from None
+    for store in settings.stores:
+        for channel in store.channels:
+            try:
+                channel.resolve_secret()
+            except ConfigError as problem:
+                raise ConfigError(
+                    f"{path}: stores.{store.id}.channels.{channel.id}: {problem}"
+                ) from None
+    return settings

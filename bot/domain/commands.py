@@ -1,0 +1,99 @@
+"""Commands: what a surface asks the core to do, already translated from platform terms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Command:
+    pass
+
+
+@dataclass(frozen=True)
+class ReceiveCustomerMessage(Command):
+    channel_account_id: str
+    external_id: str
+    customer_external_id: str
+    customer_name: str
+    text: str
+    sent_at: datetime | None = None
+    attachments: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class DraftReply(Command):
+    message_id: str
+    outbox_item_id: int | None = None
+
+
+@dataclass(frozen=True)
+class RecordDelivery(Command):
+    """A connector accepted a reply; close its outbox row and tell the thread."""
+
+    outbox_item_id: int
+    message_id: str
+
+
+@dataclass(frozen=True)
+class RecordDeliveryFailure(Command):
+    """An outbox row gave up (dead letter); the thread must show it."""
+
+    outbox_item_id: int
+    topic: str
+    error: str
+    message_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ApproveDraft(Command):
+    draft_id: str
+    actor_id: str
+
+
+@dataclass(frozen=True)
+class EditAndSendDraft(Command):
+    draft_id: str
+    actor_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Escalate(Command):
+    conversation_id: str
+    actor_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class TakeOver(Command):
+    conversation_id: str
+    actor_id: str
+
+
+@dataclass(frozen=True)
+class SendReply(Command):
+    conversation_id: str
+    actor_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class AddNote(Command):
+    conversation_id: str
+    actor_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Resolve(Command):
+    conversation_id: str
+    actor_id: str
+
+
+@dataclass(frozen=True)
+class RetryDelivery(Command):
+    outbox_id: int
+    actor_id: str

@@ -1,0 +1,191 @@
+"""The ports: everything the services need from the outside world, as small Protocols."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from bot.domain.events import Event
+from bot.domain.model import (
+    ChannelAccount,
+    Conversation,
+    Customer,
+    CustomerIdentity,
+    Draft,
+    Message,
+    Store,
+)
+from bot.domain.permissions import Member
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+# --- knowledge and drafting -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KnowledgeHit:
+    article_id: str
+    version: int
+    title: str
+    text: str
+    language: str
+    score: float
+
+
+class Retriever(Protocol):
+    async def search(
+        self, store_id: str, text: str, language: str, limit: int = 3
+    ) -> list[KnowledgeHit]: ...
+
+
+@dataclass(frozen=True)
+class DraftRequest:
+    store: Store
+    customer_name: str
+    text: str
+    language: str
+    hits: Sequence[KnowledgeHit]
+
+
+@dataclass(frozen=True)
+class DraftProposal:
+    """A drafter's answer; `text` is None when nothing in knowledge answers the question."""
+
+    text: str | None
+    citations: list[dict[str, Any]] = field(default_factory=list)
+    note: str = ""
+
+
+class Drafter(Protocol):
+    async def draft(self, request: DraftRequest) -> DraftProposal: ...
+
+
+# --- outbound ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutboundReply:
+    """A reply on its way to a customer through the connector it came from."""
+
+    idempotency_key: str
+    channel_account_id: str
+    conversation_id: str
+    message_id: str
+    customer_external_id: str
+    text: str
+    in_reply_to: str | None = None
+
+
+class DeliveryError(Exception):
+    """A connector could not deliver; `permanent` ones are not retried."""
+
+    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+        super().__init__(reason)
+        self.permanent = permanent
+
+
+class CustomerChannel(Protocol):
+    async def send(self, reply: OutboundReply) -> None: ...
+
+
+class Notifier(Protocol):
+    """Tells live views that something changed; a hint, never the source of truth."""
+
+    def notify(self, event: Event) -> None: ...
+
+
+# --- storage ----------------------------------------------------------------------------
+
+
+@dataclass
+class OutboxItem:
+    id: int
+    key: str
+    topic: str
+    target: str
+    payload: dict[str, Any]
+    status: str
+    attempts: int
+    max_attempts: int
+    next_attempt_at: datetime
+    last_error: str | None = None
+    store_id: str | None = None
+    conversation_id: str | None = None
+
+
+class Repository(Protocol):
+    """What the services read and write; one implementation per storage engine."""
+
+    async def get_store(self, store_id: str) -> Store | None: ...
+    async def get_account(self, account_id: str) -> ChannelAccount | None: ...
+    async def get_member(self, member_id: str) -> Member | None: ...
+    async def find_identity(self, account_id: str, external_id: str) -> CustomerIdentity | None: ...
+    async def get_customer(self, customer_id: str) -> Customer | None: ...
+    async def identity_of(self, customer_id: str, account_id: str) -> CustomerIdentity | None: ...
+    async def find_open_conversation(
+        self, store_id: str, account_id: str, customer_id: str
+    ) -> Conversation | None: ...
+    async def get_conversation(self, conversation_id: str) -> Conversation | None: ...
+    async def get_message(self, message_id: str) -> Message | None: ...
+    async def get_draft(self, draft_id: str) -> Draft | None: ...
+    async def pending_drafts(self, conversation_id: str) -> list[Draft]: ...
+    async def claim_inbound(self, account_id: str, external_id: str) -> bool: ...
+    async def get_outbox_item(self, item_id: int) -> OutboxItem | None: ...
+    async def revive_outbox_item(self, item_id: int) -> bool: ...
+    async def claim_outbox(
+        self, worker_id: str, limit: int, lease_seconds: float
+    ) -> list[OutboxItem]: ...
+    async def reschedule_outbox(
+        self, item_id: int, at: datetime, error: str | None, *, count_attempt: bool
+    ) -> None: ...
+    async def kill_outbox(self, item_id: int, error: str) -> None: ...
+    def add(self, entity: object) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: state changes, outbox rows and audit events commit together."""
+
+    repo: Repository
+    events: list[Event]
+
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+    async def commit(self) -> None: ...
+    async def rollback(self) -> None: ...
+    async def audit(
+        self,
+        kind: str,
+        *,
+        actor: str,
+        store_id: str | None,
+        conversation_id: str | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> None: ...
+    async def enqueue(
+        self,
+        topic: str,
+        *,
+        key: str,
+        target: str,
+        payload: dict[str, Any],
+        store_id: str | None = None,
+        conversation_id: str | None = None,
+        delay_seconds: float = 0.0,
+    ) -> None: ...
+    async def outbox_done(self, item_id: int) -> None: ...
+    def record(self, event: Event) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...

@@ -1,0 +1,59 @@
+"""What each outbox topic means: the job behind a row and what giving up on it records."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.domain.commands import DraftReply, RecordDelivery, RecordDeliveryFailure
+from bot.ports import CustomerChannel, DeliveryError, OutboundReply, OutboxItem
+from bot.services.messagebus import MessageBus
+
+
+class DraftJob:
+    """Drafting runs from the outbox so a crash after intake never loses a message."""
+
+    def __init__(self, bus: MessageBus) -> None:
+        self._bus = bus
+
+    async def deliver(self, item: OutboxItem) -> None:
+        await self._bus.handle(DraftReply(item.payload["message_id"], outbox_item_id=item.id))
+
+    async def give_up(self, item: OutboxItem, error: str) -> None:
+        await self._bus.handle(RecordDeliveryFailure(item.id, item.topic, error))
+
+
+class CustomerSend:
+    """Sends a reply through the connector of the account the conversation came from."""
+
+    def __init__(
+        self, bus: MessageBus, channel_for: Callable[[str], CustomerChannel | None]
+    ) -> None:
+        self._bus = bus
+        self._channel_for = channel_for
+
+    async def deliver(self, item: OutboxItem) -> None:
+        payload = item.payload
+        channel = self._channel_for(payload["channel_account_id"])
+        if channel is None:
+            raise DeliveryError(
+                f"no connector for account {payload['channel_account_id']}", permanent=True
+            )
+        await channel.send(
+            OutboundReply(
+                idempotency_key=payload["idempotency_key"],
+                channel_account_id=payload["channel_account_id"],
+                conversation_id=payload["conversation_id"],
+                message_id=payload["message_id"],
+                customer_external_id=payload["customer_external_id"],
+                text=payload["text"],
+                in_reply_to=payload.get("in_reply_to"),
+            )
+        )
+        await self._bus.handle(RecordDelivery(item.id, payload["message_id"]))
+
+    async def give_up(self, item: OutboxItem, error: str) -> None:
+        await self._bus.handle(
+            RecordDeliveryFailure(
+                item.id, item.topic, error, message_id=item.payload.get("message_id")
+            )
+        )

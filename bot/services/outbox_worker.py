@@ -1,0 +1,149 @@
+"""Delivers outbox rows: claim with a lease, rate-limit per target, back off, dead-letter."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+from bot.domain.errors import DomainError
+from bot.ports import Clock, DeliveryError, OutboxItem, UnitOfWork
+from bot.services.rate_limit import RateLimiter
+from bot.services.retry_policy import RetryPolicy
+
+logger = logging.getLogger(__name__)
+
+
+class TopicHandler(Protocol):
+    async def deliver(self, item: OutboxItem) -> None:
+        """Do the side effect and close the row (`outbox_done`) in the same transaction."""
+
+    async def give_up(self, item: OutboxItem, error: str) -> None:
+        """Dead-letter the row and leave evidence people can act on."""
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    batch_size: int = 20
+    lease_seconds: float = 60.0
+    poll_seconds: float = 0.5
+    concurrency: int = 8
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        clock: Clock,
+        handlers: Mapping[str, TopicHandler],
+        limiter: RateLimiter,
+        retry_policy: RetryPolicy,
+        worker_id: str,
+        settings: WorkerSettings | None = None,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._clock = clock
+        self._handlers = dict(handlers)
+        self._limiter = limiter
+        self._retry = retry_policy
+        self._worker_id = worker_id
+        self._settings = settings or WorkerSettings()
+        self._wake = asyncio.Event()
+        self._slots = asyncio.Semaphore(self._settings.concurrency)
+
+    def wake(self) -> None:
+        """Called when a row is enqueued in this process, so delivery need not wait a poll."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                processed = await self.run_once()
+            except Exception:
+                logger.exception("outbox worker cycle failed; retrying after a pause")
+                processed = 0
+            if processed == 0:
+                await self._sleep(stop)
+
+    async def _sleep(self, stop: asyncio.Event) -> None:
+        self._wake.clear()
+        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+        try:
+            await asyncio.wait(
+                waiters, timeout=self._settings.poll_seconds, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def run_once(self) -> int:
+        """Claim and process one batch; returns how many rows were claimed."""
+        async with self._uow_factory() as uow:
+            items = await uow.repo.claim_outbox(
+                self._worker_id, self._settings.batch_size, self._settings.lease_seconds
+            )
+            await uow.commit()
+        if items:
+            await asyncio.gather(*(self._guarded(item) for item in items))
+        return len(items)
+
+    async def drain(self, max_cycles: int = 1000) -> int:
+        """Process until nothing is due (for tests and the CLI); bounded by max_cycles."""
+        total = 0
+        for _ in range(max_cycles):
+            claimed = await self.run_once()
+            if claimed == 0:
+                return total
+            total += claimed
+        return total
+
+    async def _guarded(self, item: OutboxItem) -> None:
+        async with self._slots:
+            try:
+                await self._process(item)
+            except Exception:
+                logger.exception("outbox row %s (%s) could not be processed", item.id, item.key)
+
+    async def _process(self, item: OutboxItem) -> None:
+        handler = self._handlers.get(item.topic)
+        if handler is None:
+            await self._fail(item, None, f"no handler for topic {item.topic}", permanent=True)
+            return
+        wait = self._limiter.try_acquire(item.target)
+        if wait > 0:
+            await self._reschedule(item, wait, error=None, count_attempt=False)
+            return
+        try:
+            await handler.deliver(item)
+        except DeliveryError as failure:
+            await self._fail(item, handler, str(failure), permanent=failure.permanent)
+        except DomainError as failure:
+            await self._fail(item, handler, f"{type(failure).__name__}: {failure}", permanent=True)
+        except Exception as failure:
+            logger.warning("delivery of %s failed: %r", item.key, failure)
+            await self._fail(item, handler, f"{type(failure).__name__}: {failure}", permanent=False)
+
+    async def _fail(
+        self, item: OutboxItem, handler: TopicHandler | None, error: str, *, permanent: bool
+    ) -> None:
+        attempt = item.attempts + 1
+        if permanent or attempt >= item.max_attempts:
+            if handler is not None:
+                await handler.give_up(item, error)
+            else:
+                async with self._uow_factory() as uow:
+                    await uow.repo.kill_outbox(item.id, error)
+                    await uow.commit()
+            return
+        await self._reschedule(item, self._retry.delay(attempt), error=error, count_attempt=True)
+
+    async def _reschedule(
+        self, item: OutboxItem, delay: float, *, error: str | None, count_attempt: bool
+    ) -> None:
+        async with self._uow_factory() as uow:
+            at = self._clock.now() + timedelta(seconds=delay)
+            await uow.repo.reschedule_outbox(item.id, at, error, count_attempt=count_attempt)
+            await uow.commit()

@@ -1,0 +1,317 @@
+"""What people do in a thread: approve, edit, escalate, take over, reply, note, resolve."""
+
+from __future__ import annotations
+
+from bot.domain.commands import (
+    AddNote,
+    ApproveDraft,
+    EditAndSendDraft,
+    Escalate,
+    Resolve,
+    RetryDelivery,
+    SendReply,
+    TakeOver,
+)
+from bot.domain.errors import InvalidInput, InvalidState, NotAuthorized, NotFound
+from bot.domain.events import ConversationChanged, OutboxEnqueued
+from bot.domain.model import (
+    Conversation,
+    ConversationStatus,
+    Direction,
+    Draft,
+    DraftStatus,
+    Message,
+    ReviewAction,
+    Route,
+    new_id,
+)
+from bot.domain.permissions import Action, Member
+from bot.ports import Clock, UnitOfWork
+from bot.services.replies import discard_pending_drafts, queue_reply
+
+MAX_TEXT = 20_000
+
+
+async def _member(uow: UnitOfWork, member_id: str) -> Member:
+    member = await uow.repo.get_member(member_id)
+    if member is None:
+        raise NotAuthorized(f"unknown member {member_id}")
+    return member
+
+
+async def _authorize(
+    uow: UnitOfWork,
+    member: Member,
+    action: Action,
+    store_id: str,
+    conversation_id: str | None,
+    *,
+    needs_supervisor: bool = False,
+) -> None:
+    """Check the role; a refusal is itself evidence, so it is audited and committed."""
+    try:
+        member.authorize(action, store_id, needs_supervisor=needs_supervisor)
+    except NotAuthorized as refusal:
+        await uow.rollback()
+        await uow.audit(
+            "denied",
+            actor=member.id,
+            store_id=store_id,
+            conversation_id=conversation_id,
+            payload={"action": action.value, "reason": str(refusal)},
+        )
+        await uow.commit()
+        raise
+
+
+async def _conversation(uow: UnitOfWork, conversation_id: str) -> Conversation:
+    conversation = await uow.repo.get_conversation(conversation_id)
+    if conversation is None:
+        raise NotFound(f"conversation {conversation_id} does not exist")
+    return conversation
+
+
+async def _pending_draft(uow: UnitOfWork, draft_id: str) -> tuple[Draft, Conversation]:
+    draft = await uow.repo.get_draft(draft_id)
+    if draft is None:
+        raise NotFound(f"draft {draft_id} does not exist")
+    conversation = await _conversation(uow, draft.conversation_id)
+    return draft, conversation
+
+
+def _check_pending(draft: Draft) -> None:
+    if draft.status != DraftStatus.PENDING:
+        raise InvalidState(f"draft {draft.id} is already {draft.status.value}")
+
+
+def _clean_text(text: str) -> str:
+    text = text.strip()
+    if not text:
+        raise InvalidInput("text: must not be empty")
+    if len(text) > MAX_TEXT:
+        raise InvalidInput(f"text: longer than {MAX_TEXT} characters")
+    return text
+
+
+def _needs_supervisor(conversation: Conversation, draft: Draft | None = None) -> bool:
+    return conversation.review_required or (draft is not None and draft.route == Route.REVIEW)
+
+
+async def _record(
+    uow: UnitOfWork,
+    clock: Clock,
+    conversation: Conversation,
+    *,
+    actor: str,
+    action: str,
+    kind: str,
+    draft: Draft | None = None,
+    before: str | None = None,
+    after: str | None = None,
+    reason: str | None = None,
+) -> None:
+    now = clock.now()
+    uow.repo.add(
+        ReviewAction(
+            id=new_id(),
+            conversation_id=conversation.id,
+            draft_id=draft.id if draft else None,
+            actor_id=actor,
+            action=action,
+            before=before,
+            after=after,
+            reason=reason,
+            at=now,
+        )
+    )
+    await uow.audit(
+        kind,
+        actor=actor,
+        store_id=conversation.store_id,
+        conversation_id=conversation.id,
+        payload={
+            "action": action,
+            "draft_id": draft.id if draft else None,
+            "before": before,
+            "after": after,
+            "reason": reason,
+            "citations": draft.citations if draft else [],
+        },
+    )
+    conversation.updated_at = now
+    uow.record(ConversationChanged(conversation.store_id, conversation.id))
+
+
+async def _send_draft(
+    uow: UnitOfWork, clock: Clock, draft_id: str, actor_id: str, edited: str | None
+) -> str:
+    async with uow:
+        draft, conversation = await _pending_draft(uow, draft_id)
+        member = await _member(uow, actor_id)
+        await _authorize(
+            uow,
+            member,
+            Action.SEND_REPLY,
+            conversation.store_id,
+            conversation.id,
+            needs_supervisor=_needs_supervisor(conversation, draft),
+        )
+        _check_pending(draft)
+        if edited is None and not draft.confident:
+            raise InvalidState("there is no draft text to approve; edit it or write a reply")
+        text = _clean_text(edited if edited is not None else draft.text)
+        before = draft.text
+        message = await queue_reply(
+            uow, clock, conversation, text=text, author_id=member.id, draft=draft
+        )
+        await _record(
+            uow,
+            clock,
+            conversation,
+            actor=member.id,
+            action="edit" if edited is not None else "approve",
+            kind="reviewed",
+            draft=draft,
+            before=before,
+            after=text,
+        )
+        conversation.status = ConversationStatus.WAITING
+        await uow.commit()
+        return message.id
+
+
+async def approve_draft(cmd: ApproveDraft, uow: UnitOfWork, clock: Clock) -> str:
+    return await _send_draft(uow, clock, cmd.draft_id, cmd.actor_id, None)
+
+
+async def edit_and_send_draft(cmd: EditAndSendDraft, uow: UnitOfWork, clock: Clock) -> str:
+    return await _send_draft(uow, clock, cmd.draft_id, cmd.actor_id, cmd.text)
+
+
+async def escalate(cmd: Escalate, uow: UnitOfWork, clock: Clock) -> None:
+    async with uow:
+        conversation = await _conversation(uow, cmd.conversation_id)
+        member = await _member(uow, cmd.actor_id)
+        await _authorize(uow, member, Action.ESCALATE, conversation.store_id, conversation.id)
+        reason = _clean_text(cmd.reason)
+        conversation.status = ConversationStatus.ESCALATED
+        conversation.review_required = True
+        for draft in await uow.repo.pending_drafts(conversation.id):
+            draft.route = Route.REVIEW
+        await _record(
+            uow,
+            clock,
+            conversation,
+            actor=member.id,
+            action="escalate",
+            kind="escalated",
+            reason=reason,
+        )
+        await uow.commit()
+
+
+async def take_over(cmd: TakeOver, uow: UnitOfWork, clock: Clock) -> None:
+    async with uow:
+        conversation = await _conversation(uow, cmd.conversation_id)
+        member = await _member(uow, cmd.actor_id)
+        await _authorize(uow, member, Action.TAKE_OVER, conversation.store_id, conversation.id)
+        if conversation.status == ConversationStatus.RESOLVED:
+            raise InvalidState("conversation is resolved")
+        await discard_pending_drafts(
+            uow, conversation.id, actor=member.id, store_id=conversation.store_id, why="taken over"
+        )
+        conversation.status = ConversationStatus.TAKEN_OVER
+        conversation.assignee_id = member.id
+        await _record(
+            uow, clock, conversation, actor=member.id, action="take_over", kind="taken_over"
+        )
+        await uow.commit()
+
+
+async def send_reply(cmd: SendReply, uow: UnitOfWork, clock: Clock) -> str:
+    async with uow:
+        conversation = await _conversation(uow, cmd.conversation_id)
+        member = await _member(uow, cmd.actor_id)
+        await _authorize(
+            uow,
+            member,
+            Action.SEND_REPLY,
+            conversation.store_id,
+            conversation.id,
+            needs_supervisor=_needs_supervisor(conversation),
+        )
+        text = _clean_text(cmd.text)
+        await discard_pending_drafts(
+            uow,
+            conversation.id,
+            actor=member.id,
+            store_id=conversation.store_id,
+            why="replied by hand",
+        )
+        message = await queue_reply(uow, clock, conversation, text=text, author_id=member.id)
+        await _record(
+            uow, clock, conversation, actor=member.id, action="reply", kind="replied", after=text
+        )
+        if conversation.status != ConversationStatus.TAKEN_OVER:
+            conversation.status = ConversationStatus.WAITING
+        await uow.commit()
+        return message.id
+
+
+async def add_note(cmd: AddNote, uow: UnitOfWork, clock: Clock) -> str:
+    async with uow:
+        conversation = await _conversation(uow, cmd.conversation_id)
+        member = await _member(uow, cmd.actor_id)
+        await _authorize(uow, member, Action.NOTE, conversation.store_id, conversation.id)
+        note = Message(
+            id=new_id(),
+            conversation_id=conversation.id,
+            direction=Direction.NOTE,
+            text=_clean_text(cmd.text),
+            created_at=clock.now(),
+            author_id=member.id,
+        )
+        uow.repo.add(note)
+        await _record(
+            uow, clock, conversation, actor=member.id, action="note", kind="noted", after=note.text
+        )
+        await uow.commit()
+        return note.id
+
+
+async def resolve(cmd: Resolve, uow: UnitOfWork, clock: Clock) -> None:
+    async with uow:
+        conversation = await _conversation(uow, cmd.conversation_id)
+        member = await _member(uow, cmd.actor_id)
+        await _authorize(uow, member, Action.RESOLVE, conversation.store_id, conversation.id)
+        if conversation.status == ConversationStatus.RESOLVED:
+            raise InvalidState("conversation is already resolved")
+        await discard_pending_drafts(
+            uow, conversation.id, actor=member.id, store_id=conversation.store_id, why="resolved"
+        )
+        conversation.status = ConversationStatus.RESOLVED
+        conversation.resolved_at = clock.now()
+        await _record(uow, clock, conversation, actor=member.id, action="resolve", kind="resolved")
+        await uow.commit()
+
+
+async def retry_delivery(cmd: RetryDelivery, uow: UnitOfWork, clock: Clock) -> None:
+    async with uow:
+        item = await uow.repo.get_outbox_item(cmd.outbox_id)
+        if item is None or item.store_id is None:
+            raise NotFound(f"outbox item {cmd.outbox_id} does not exist")
+        member = await _member(uow, cmd.actor_id)
+        await _authorize(uow, member, Action.RETRY_DELIVERY, item.store_id, item.conversation_id)
+        if not await uow.repo.revive_outbox_item(item.id):
+            raise InvalidState(f"outbox item {item.id} is not dead-lettered")
+        await uow.audit(
+            "delivery_retried",
+            actor=member.id,
+            store_id=item.store_id,
+            conversation_id=item.conversation_id,
+            payload={"outbox_id": item.id, "key": item.key, "last_error": item.last_error},
+        )
+        uow.record(OutboxEnqueued(item.topic))
+        if item.conversation_id:
+            uow.record(ConversationChanged(item.store_id, item.conversation_id))
+        await uow.commit()

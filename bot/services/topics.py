@@ -1,0 +1,4 @@
+"""Names of outbox topics, shared by the services that enqueue and the worker that delivers."""
+
+DRAFT = "pipeline.draft"
+CUSTOMER_SEND = "customer.send"

@@ -1,0 +1,1 @@
+"""The built-in web console: a channel per store, a thread per conversation."""

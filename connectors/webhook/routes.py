@@ -1,0 +1,55 @@
+"""POST /hooks/<account>: verify, parse, hand over; nothing is stored for a rejected request."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+
+from aiohttp import web
+
+from bot.http import json_error
+from bot.services.intake import IntakeResult
+from bot.services.messagebus import MessageBus
+from connectors.webhook import WebhookAccount
+from connectors.webhook.parse import parse_webhook_message
+from connectors.webhook.signature import SignatureError, verify
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def webhook_routes(
+    bus: MessageBus,
+    accounts: Mapping[str, WebhookAccount],
+    now: Callable[[], float] = time.time,
+) -> Callable[[web.Application], None]:
+    async def receive(request: web.Request) -> web.Response:
+        account = accounts.get(request.match_info["account"])
+        if account is None:
+            return json_error(404, "unknown account")
+        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+            return json_error(413, "body larger than 1 MiB")
+        body = await request.content.read(MAX_BODY_BYTES + 1)
+        if len(body) > MAX_BODY_BYTES:
+            return json_error(413, "body larger than 1 MiB")
+        try:
+            verify(
+                account.secret,
+                request.headers.get("X-Storedesk-Timestamp"),
+                request.headers.get("X-Storedesk-Signature"),
+                body,
+                now(),
+            )
+        except SignatureError as problem:
+            return json_error(401, str(problem))
+        command = parse_webhook_message(account.id, body)
+        result: IntakeResult = await bus.handle(command)
+        if result.duplicate:
+            return web.json_response({"status": "duplicate"}, status=200)
+        return web.json_response(
+            {"status": "accepted", "message_id": result.message_id}, status=202
+        )
+
+    def contribute(app: web.Application) -> None:
+        app.router.add_post("/hooks/{account}", receive)
+
+    return contribute

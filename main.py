@@ -1,0 +1,351 @@
+"""Composition root: read config, choose implementations, start server, workers and CLI."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import signal
+import socket
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+
+from bot.ai.local_drafter import LocalDrafter
+from bot.bootstrap import Core, bootstrap
+from bot.clock import SystemClock
+from bot.config import ConfigError, Settings, load_settings
+from bot.domain.model import ChannelAccount, Store
+from bot.domain.permissions import Member
+from bot.http import create_app
+from bot.ports import Clock, CustomerChannel, Drafter
+from bot.services.outbox_worker import WorkerSettings
+from bot.services.rate_limit import RateLimiter
+from bot.services.retry_policy import RetryPolicy
+from bot.workspaces.console.auth import ConsoleAuth
+from bot.workspaces.console.routes import console_routes
+from connectors.webchat import WebchatAccount
+from connectors.webchat.channel import WebchatChannel
+from connectors.webchat.routes import webchat_routes
+from connectors.webhook import WebhookAccount
+from connectors.webhook.routes import webhook_routes
+from connectors.webhook.sender import WebhookSender
+from knowledge.articles import faq_articles
+from knowledge.embeddings import Embedder, LocalEmbedder
+from knowledge.index import KnowledgeIndex
+from storage import migrate
+from storage.audit import verify_chains
+from storage.change_feed import ChangeFeed
+from storage.database import Database, open_database
+from storage.directory import Directory, sync_articles, sync_directory
+from storage.uow import unit_of_work_factory
+
+logger = logging.getLogger("storedesk")
+
+DEFAULT_CONFIG = "storedesk.toml"
+CONFIG_ENV = "STOREDESK_CONFIG"
+
+
+# --- translating config into domain objects --------------------------------------------------
+
+
+def directory_from(settings: Settings) -> Directory:
+    stores = [
+        Store(
+            id=s.id,
+            name=s.name,
+            brand=s.brand,
+            region=s.region,
+            languages=list(s.languages),
+            timezone=s.timezone,
+            mode=s.mode,
+            client_id=s.client,
+            tone={lang: tone.model_dump() for lang, tone in s.tone.items()},
+        )
+        for s in settings.stores
+    ]
+    accounts = [
+        ChannelAccount(id=c.id, store_id=s.id, kind=c.kind)
+        for s in settings.stores
+        for c in s.channels
+    ]
+    roles: dict[str, dict[str, object]] = {m.id: {} for m in settings.members}
+    for store in settings.stores:
+        for member_id, role in store.members.items():
+            roles[member_id][store.id] = role
+    members = [Member(id=m.id, name=m.name, roles=roles[m.id]) for m in settings.members]  # type: ignore[arg-type]
+    return Directory(stores=stores, accounts=accounts, members=members)
+
+
+def articles_from(settings: Settings) -> list:  # type: ignore[type-arg]
+    articles = []
+    for store in settings.stores:
+        entries = [
+            entry.model_copy(update={"language": entry.language or store.languages[0]})
+            for entry in store.faq
+        ]
+        articles.extend(faq_articles(store.id, entries))  # type: ignore[arg-type]
+    return articles
+
+
+def member_tokens(settings: Settings) -> dict[str, str]:
+    return {m.id: os.environ.get(m.token_env, "") for m in settings.members if m.token_env}
+
+
+def _data_dir(settings: Settings) -> Path:
+    path = Path(settings.storage.data_dir)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def secret_key(settings: Settings, data_dir: Path) -> bytes:
+    """From the environment, or generated once and kept in the data directory."""
+    from_env = os.environ.get(settings.console.secret_key_env)
+    if from_env:
+        return from_env.encode()
+    path = data_dir / "secret_key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()
+
+
+# --- the running application ------------------------------------------------------------------
+
+
+@dataclass
+class RunningApp:
+    settings: Settings
+    db: Database
+    core: Core
+    base_url: str
+    auth: ConsoleAuth
+    stop_event: asyncio.Event
+    _runner: web.AppRunner
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _http: aiohttp.ClientSession | None = None
+
+    def sign_in_links(self) -> list[tuple[str, str]]:
+        links = []
+        for member in self.settings.members:
+            code = self.auth.sign_in_code(member.id)
+            links.append(
+                (member.name, f"{self.base_url}/console/signin?member={member.id}&code={code}")
+            )
+        return links
+
+    async def stop(self) -> None:
+        self.stop_event.set()
+        await self._runner.cleanup()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._http is not None:
+            await self._http.close()
+        await self.db.dispose()
+
+
+async def start_app(
+    settings: Settings,
+    *,
+    port: int | None = None,
+    clock: Clock | None = None,
+    embedder: Embedder | None = None,
+    drafter: Drafter | None = None,
+    retry_policy: RetryPolicy | None = None,
+    worker_settings: WorkerSettings | None = None,
+    run_worker: bool = True,
+    progress: Callable[[str], None] = lambda _line: None,
+) -> RunningApp:
+    clock = clock or SystemClock()
+    data_dir = _data_dir(settings)
+    progress("opening the database and applying migrations")
+    db = open_database(settings.database_url)
+    await migrate.upgrade(db)
+    directory = directory_from(settings)
+    async with db.write_sessions() as session, session.begin():
+        await sync_directory(session, directory)
+        articles = await sync_articles(session, articles_from(settings), clock.now())
+
+    progress(f"indexing {len(articles)} knowledge articles")
+    retriever = KnowledgeIndex(data_dir / "knowledge.lance", embedder or LocalEmbedder())
+    embedded = await retriever.sync(articles)
+    progress(f"knowledge index ready ({embedded} embedded, {len(articles) - embedded} unchanged)")
+    drafter = drafter or LocalDrafter(min_score=settings.drafting.min_score)
+
+    webhook_accounts: dict[str, WebhookAccount] = {}
+    webchat_by_store: dict[str, WebchatAccount] = {}
+    for store in settings.stores:
+        for channel in store.channels:
+            if channel.kind == "webhook":
+                webhook_accounts[channel.id] = WebhookAccount(
+                    channel.id, store.id, channel.resolve_secret(), channel.callback_url or ""
+                )
+            elif channel.kind == "webchat":
+                webchat_by_store.setdefault(
+                    store.id, WebchatAccount(channel.id, store.id, store.name)
+                )
+
+    http = aiohttp.ClientSession()
+    channels: dict[str, CustomerChannel] = {
+        account_id: WebhookSender(webhook_accounts, http) for account_id in webhook_accounts
+    }
+    webchat = WebchatChannel()
+    channels.update({account.id: webchat for account in webchat_by_store.values()})
+
+    feed = ChangeFeed(db)
+    outbox = settings.outbox
+    core = bootstrap(
+        uow_factory=unit_of_work_factory(db, clock, outbox.max_attempts),
+        clock=clock,
+        retriever=retriever,
+        drafter=drafter,
+        channel_for=channels.get,
+        worker_id=f"{socket.gethostname()}:{os.getpid()}",
+        listeners=[feed.notify],
+        limiter=RateLimiter(outbox.rate_per_second, outbox.burst),
+        retry_policy=retry_policy
+        or RetryPolicy(outbox.base_backoff_seconds, outbox.max_backoff_seconds),
+        worker_settings=worker_settings,
+    )
+
+    stop_event = asyncio.Event()
+    auth = ConsoleAuth(
+        secret_key(settings, data_dir),
+        member_tokens(settings),
+        settings.console.session_hours * 3600,
+    )
+    secure = bool(settings.server.public_url and settings.server.public_url.startswith("https"))
+    app = create_app(
+        [
+            webhook_routes(core.bus, webhook_accounts),
+            webchat_routes(core.bus, db, feed, webchat_by_store, stop_event),
+            console_routes(core.bus, db, feed, auth, stop_event, secure_cookies=secure),
+        ]
+    )
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2.0)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.server.host, settings.server.port if port is None else port)
+    await site.start()
+    bound = runner.addresses[0]
+    base_url = settings.server.public_url or f"http://{bound[0]}:{bound[1]}"
+
+    tasks = [asyncio.create_task(feed.run(stop_event), name="change-feed")]
+    if run_worker:
+        tasks.append(asyncio.create_task(core.worker.run(stop_event), name="outbox-worker"))
+    return RunningApp(
+        settings, db, core, base_url.rstrip("/"), auth, stop_event, runner, tasks, http
+    )
+
+
+# --- command line -------------------------------------------------------------------------------
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+async def _serve(settings: Settings) -> int:
+    running = await start_app(settings, progress=lambda line: _say(f"… {line}"))
+    base = running.base_url
+    _say(f"\nStoredesk is running at {base}")
+    _say(f"  Team console:  {base}/console")
+    for store in settings.stores:
+        if any(c.kind == "webchat" for c in store.channels):
+            _say(f"  Web chat ({store.name}):  {base}/chat/{store.id}")
+    if settings.console.demo_sign_in:
+        _say("\nDemo sign-in links (each opens the console as that person):")
+        for name, link in running.sign_in_links():
+            _say(f"  {name}: {link}")
+    _say("\nPress Ctrl+C to stop.")
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, running.stop_event.set)
+    await running.stop_event.wait()
+    _say("stopping…")
+    await running.stop()
+    return 0
+
+
+async def _verify_audit(settings: Settings) -> int:
+    db = open_database(settings.database_url)
+    try:
+        async with db.read_sessions() as session:
+            checked, problem = await verify_chains(session)
+    finally:
+        await db.dispose()
+    if problem is not None:
+        print(f"audit chain BROKEN after {checked} events: {problem}", file=sys.stderr)
+        return 1
+    print(f"audit chain intact: {checked} events verified")
+    return 0
+
+
+async def _upgrade_db(settings: Settings) -> int:
+    db = open_database(settings.database_url)
+    try:
+        await migrate.upgrade(db)
+    finally:
+        await db.dispose()
+    print("database schema is up to date")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="storedesk", description=__doc__)
+    parser.add_argument(
+        "--config",
+        default=os.environ.get(CONFIG_ENV, DEFAULT_CONFIG),
+        help=f"TOML config file (default: ${CONFIG_ENV} or {DEFAULT_CONFIG})",
+    )
+    parser.add_argument("--log-level", default=os.environ.get("STOREDESK_LOG_LEVEL", "WARNING"))
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="run the server, workers and console")
+    sub.add_parser("check-config", help="validate the config file and exit")
+    db = sub.add_parser("db", help="database maintenance")
+    db.add_subparsers(dest="db_command", required=True).add_parser(
+        "upgrade", help="apply migrations"
+    )
+    audit = sub.add_parser("audit", help="evidence chain")
+    audit.add_subparsers(dest="audit_command", required=True).add_parser(
+        "verify", help="recompute every hash; exit 1 naming the first bad event"
+    )
+    return parser
+
+
+def cli(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as problem:
+        print(f"config error: {problem}", file=sys.stderr)
+        return 2
+    if args.command == "check-config":
+        print(f"{args.config}: OK ({len(settings.stores)} stores, {len(settings.members)} members)")
+        return 0
+    if args.command == "serve":
+        return asyncio.run(_serve(settings))
+    if args.command == "db":
+        return asyncio.run(_upgrade_db(settings))
+    return asyncio.run(_verify_audit(settings))
+
+
+def run() -> None:
+    sys.exit(cli(sys.argv[1:]))
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,289 @@
+"""Tables, and the imperative mapping of the domain dataclasses onto them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import registry
+
+from bot.domain import model
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+mapper_registry = registry(metadata=metadata)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every engine (SQLite drops the zone otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _enum(enum_cls: type[StrEnum]) -> Enum:
+    return Enum(
+        enum_cls,
+        native_enum=False,
+        create_constraint=False,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+ID = String(32)
+NAME = String(200)
+
+stores = Table(
+    "stores",
+    metadata,
+    Column("id", NAME, primary_key=True),
+    Column("name", NAME, nullable=False),
+    Column("brand", NAME, nullable=False),
+    Column("region", String(50), nullable=False),
+    Column("languages", JSON, nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("mode", _enum(model.StoreMode), nullable=False),
+    Column("client_id", NAME),
+    Column("tone", JSON, nullable=False),
+)
+
+channel_accounts = Table(
+    "channel_accounts",
+    metadata,
+    Column("id", NAME, primary_key=True),
+    Column("store_id", NAME, ForeignKey("stores.id"), nullable=False),
+    Column("kind", String(30), nullable=False),
+)
+
+members = Table(
+    "members",
+    metadata,
+    Column("id", NAME, primary_key=True),
+    Column("name", NAME, nullable=False),
+)
+
+member_roles = Table(
+    "member_roles",
+    metadata,
+    Column("member_id", NAME, ForeignKey("members.id"), primary_key=True),
+    Column("store_id", NAME, ForeignKey("stores.id"), primary_key=True),
+    Column("role", String(20), nullable=False),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("display_name", NAME, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+customer_identities = Table(
+    "customer_identities",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("customer_id", ID, ForeignKey("customers.id"), nullable=False),
+    Column("channel_account_id", NAME, ForeignKey("channel_accounts.id"), nullable=False),
+    Column("external_id", String(255), nullable=False),
+    UniqueConstraint("channel_account_id", "external_id"),
+)
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("store_id", NAME, ForeignKey("stores.id"), nullable=False),
+    Column("channel_account_id", NAME, ForeignKey("channel_accounts.id"), nullable=False),
+    Column("customer_id", ID, ForeignKey("customers.id"), nullable=False),
+    Column("status", _enum(model.ConversationStatus), nullable=False),
+    Column("review_required", Boolean, nullable=False, default=False),
+    Column("assignee_id", NAME),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime),
+    Index("ix_conversations_store_updated", "store_id", "updated_at"),
+    Index("ix_conversations_lookup", "store_id", "channel_account_id", "customer_id", "status"),
+)
+
+inbound_receipts = Table(
+    "inbound_receipts",
+    metadata,
+    Column("channel_account_id", NAME, primary_key=True),
+    Column("external_id", String(255), primary_key=True),
+    Column("received_at", UTCDateTime, nullable=False),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("conversation_id", ID, ForeignKey("conversations.id"), nullable=False),
+    Column("direction", _enum(model.Direction), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("external_id", String(255)),
+    Column("channel_account_id", NAME),
+    Column("author_id", NAME),
+    Column("delivery_status", _enum(model.DeliveryStatus)),
+    Column("attachments", JSON, nullable=False),
+    Index("ix_messages_conversation_created", "conversation_id", "created_at"),
+)
+
+drafts = Table(
+    "drafts",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("conversation_id", ID, ForeignKey("conversations.id"), nullable=False),
+    Column("message_id", ID, ForeignKey("messages.id"), nullable=False, unique=True),
+    Column("text", Text, nullable=False),
+    Column("language", String(10), nullable=False),
+    Column("route", _enum(model.Route), nullable=False),
+    Column("status", _enum(model.DraftStatus), nullable=False),
+    Column("confident", Boolean, nullable=False),
+    Column("citations", JSON, nullable=False),
+    Column("risk_reasons", JSON, nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("decided_by", NAME),
+    Column("decided_at", UTCDateTime),
+    Column("reply_message_id", ID),
+    Index("ix_drafts_conversation_status", "conversation_id", "status"),
+)
+
+review_actions = Table(
+    "review_actions",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("conversation_id", ID, ForeignKey("conversations.id"), nullable=False),
+    Column("draft_id", ID),
+    Column("actor_id", NAME, nullable=False),
+    Column("action", String(30), nullable=False),
+    Column("before", Text),
+    Column("after", Text),
+    Column("reason", Text),
+    Column("at", UTCDateTime, nullable=False),
+)
+
+knowledge_articles = Table(
+    "knowledge_articles",
+    metadata,
+    Column("id", NAME, primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("store_id", NAME, ForeignKey("stores.id"), nullable=False),
+    Column("language", String(10), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("key", String(255), nullable=False, unique=True),
+    Column("topic", String(50), nullable=False),
+    Column("target", String(255), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("max_attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("lease_until", UTCDateTime),
+    Column("claimed_by", String(64)),
+    Column("last_error", Text),
+    Column("store_id", NAME),
+    Column("conversation_id", ID),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_outbox_due", "status", "next_attempt_at"),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("chain", NAME, nullable=False),
+    Column("chain_seq", BigInteger, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", NAME, nullable=False),
+    Column("kind", String(50), nullable=False),
+    Column("store_id", NAME),
+    Column("conversation_id", ID),
+    Column("payload", JSON, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("chain", "chain_seq"),
+    Index("ix_audit_events_conversation", "conversation_id", "seq"),
+)
+
+audit_heads = Table(
+    "audit_heads",
+    metadata,
+    Column("chain", NAME, primary_key=True),
+    Column("chain_seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+_MAPPED: list[tuple[type[Any], Table]] = [
+    (model.Store, stores),
+    (model.ChannelAccount, channel_accounts),
+    (model.Customer, customers),
+    (model.CustomerIdentity, customer_identities),
+    (model.Conversation, conversations),
+    (model.Message, messages),
+    (model.Draft, drafts),
+    (model.ReviewAction, review_actions),
+]
+
+
+def start_mappers() -> None:
+    """Map the domain classes once per process; the domain itself never imports this."""
+    if mapper_registry.mappers:
+        return
+    for cls, table in _MAPPED:
+        mapper_registry.map_imperatively(cls, table)

@@ -1,0 +1,158 @@
+"""The SQLAlchemy implementation of the services' Repository port."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.model import (
+    ChannelAccount,
+    Conversation,
+    ConversationStatus,
+    Customer,
+    CustomerIdentity,
+    Draft,
+    DraftStatus,
+    Message,
+    Store,
+)
+from bot.domain.permissions import Member, Role
+from bot.ports import OutboxItem
+from storage import outbox as outbox_rows
+from storage.orm import inbound_receipts, member_roles, members
+
+
+async def load_member(session: AsyncSession, member_id: str) -> Member | None:
+    row = (await session.execute(select(members).where(members.c.id == member_id))).first()
+    if row is None:
+        return None
+    roles = (
+        await session.execute(
+            select(member_roles.c.store_id, member_roles.c.role).where(
+                member_roles.c.member_id == member_id
+            )
+        )
+    ).all()
+    return Member(id=row.id, name=row.name, roles={r.store_id: Role(r.role) for r in roles})
+
+
+class SqlRepository:
+    def __init__(self, session: AsyncSession, now: datetime) -> None:
+        self.session = session
+        self._now = now
+
+    def add(self, entity: object) -> None:
+        self.session.add(entity)
+
+    async def get_store(self, store_id: str) -> Store | None:
+        return await self.session.get(Store, store_id)
+
+    async def get_account(self, account_id: str) -> ChannelAccount | None:
+        return await self.session.get(ChannelAccount, account_id)
+
+    async def get_member(self, member_id: str) -> Member | None:
+        return await load_member(self.session, member_id)
+
+    async def find_identity(self, account_id: str, external_id: str) -> CustomerIdentity | None:
+        return (
+            await self.session.scalars(
+                select(CustomerIdentity).where(
+                    CustomerIdentity.channel_account_id == account_id,  # type: ignore[arg-type]
+                    CustomerIdentity.external_id == external_id,  # type: ignore[arg-type]
+                )
+            )
+        ).first()
+
+    async def identity_of(self, customer_id: str, account_id: str) -> CustomerIdentity | None:
+        return (
+            await self.session.scalars(
+                select(CustomerIdentity).where(
+                    CustomerIdentity.customer_id == customer_id,  # type: ignore[arg-type]
+                    CustomerIdentity.channel_account_id == account_id,  # type: ignore[arg-type]
+                )
+            )
+        ).first()
+
+    async def get_customer(self, customer_id: str) -> Customer | None:
+        return await self.session.get(Customer, customer_id)
+
+    async def find_open_conversation(
+        self, store_id: str, account_id: str, customer_id: str
+    ) -> Conversation | None:
+        return (
+            await self.session.scalars(
+                select(Conversation)
+                .where(
+                    Conversation.store_id == store_id,  # type: ignore[arg-type]
+                    Conversation.channel_account_id == account_id,  # type: ignore[arg-type]
+                    Conversation.customer_id == customer_id,  # type: ignore[arg-type]
+                    Conversation.status != ConversationStatus.RESOLVED,  # type: ignore[arg-type]
+                )
+                .order_by(Conversation.opened_at.desc())  # type: ignore[attr-defined]
+                .limit(1)
+            )
+        ).first()
+
+    async def get_conversation(self, conversation_id: str) -> Conversation | None:
+        return await self.session.get(Conversation, conversation_id)
+
+    async def get_message(self, message_id: str) -> Message | None:
+        return await self.session.get(Message, message_id)
+
+    async def get_draft(self, draft_id: str) -> Draft | None:
+        return await self.session.get(Draft, draft_id)
+
+    async def pending_drafts(self, conversation_id: str) -> list[Draft]:
+        return list(
+            await self.session.scalars(
+                select(Draft).where(
+                    Draft.conversation_id == conversation_id,  # type: ignore[arg-type]
+                    Draft.status == DraftStatus.PENDING,  # type: ignore[arg-type]
+                )
+            )
+        )
+
+    async def claim_inbound(self, account_id: str, external_id: str) -> bool:
+        """Record an inbound delivery; False when it was seen before (a redelivery)."""
+        try:
+            async with self.session.begin_nested():
+                await self.session.execute(
+                    inbound_receipts.insert().values(
+                        channel_account_id=account_id,
+                        external_id=external_id,
+                        received_at=self._now,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    async def get_outbox_item(self, item_id: int) -> OutboxItem | None:
+        return await outbox_rows.get(self.session, item_id)
+
+    async def revive_outbox_item(self, item_id: int) -> bool:
+        return await outbox_rows.revive(self.session, item_id, self._now)
+
+    async def claim_outbox(
+        self, worker_id: str, limit: int, lease_seconds: float
+    ) -> list[OutboxItem]:
+        return await outbox_rows.claim_due(
+            self.session,
+            now=self._now,
+            worker_id=worker_id,
+            limit=limit,
+            lease_seconds=lease_seconds,
+        )
+
+    async def reschedule_outbox(
+        self, item_id: int, at: datetime, error: str | None, *, count_attempt: bool
+    ) -> None:
+        await outbox_rows.reschedule(
+            self.session, item_id, now=self._now, at=at, error=error, count_attempt=count_attempt
+        )
+
+    async def kill_outbox(self, item_id: int, error: str) -> None:
+        await outbox_rows.mark_dead(self.session, item_id, now=self._now, error=error)

@@ -1,0 +1,117 @@
+"""The async unit of work: rolls back unless committed; outbox and audit share its transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.events import Event, OutboxEnqueued
+from bot.ports import Clock
+from storage import audit
+from storage import outbox as outbox_rows
+from storage.database import Database
+from storage.repository import SqlRepository
+
+DEFAULT_MAX_ATTEMPTS = 8
+
+
+class SqlUnitOfWork:
+    def __init__(
+        self, db: Database, clock: Clock, max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._max_attempts = max_attempts
+        self.events: list[Event] = []
+        self._session: AsyncSession | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("unit of work used outside `async with`")
+        return self._session
+
+    async def __aenter__(self) -> Self:
+        self._session = self._db.write_sessions()
+        await self._session.begin()
+        self.repo = SqlRepository(self._session, self._clock.now())
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            await self.rollback()
+        finally:
+            await self.session.close()
+            self._session = None
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+
+    def record(self, event: Event) -> None:
+        self.events.append(event)
+
+    async def audit(
+        self,
+        kind: str,
+        *,
+        actor: str,
+        store_id: str | None,
+        conversation_id: str | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> None:
+        await self.session.flush()
+        await audit.append_event(
+            self.session,
+            at=self._clock.now(),
+            actor=actor,
+            kind=kind,
+            store_id=store_id,
+            conversation_id=conversation_id,
+            payload=payload or {},
+        )
+
+    async def enqueue(
+        self,
+        topic: str,
+        *,
+        key: str,
+        target: str,
+        payload: dict[str, Any],
+        store_id: str | None = None,
+        conversation_id: str | None = None,
+        delay_seconds: float = 0.0,
+    ) -> None:
+        await self.session.flush()
+        await outbox_rows.enqueue(
+            self.session,
+            now=self._clock.now(),
+            topic=topic,
+            key=key,
+            target=target,
+            payload=payload,
+            store_id=store_id,
+            conversation_id=conversation_id,
+            max_attempts=self._max_attempts,
+            delay_seconds=delay_seconds,
+        )
+        self.record(OutboxEnqueued(topic))
+
+    async def outbox_done(self, item_id: int) -> None:
+        await outbox_rows.mark_sent(self.session, item_id, self._clock.now())
+
+
+def unit_of_work_factory(
+    db: Database, clock: Clock, max_attempts: int = DEFAULT_MAX_ATTEMPTS
+) -> Callable[[], SqlUnitOfWork]:
+    return lambda: SqlUnitOfWork(db, clock, max_attempts)

@@ -1,0 +1,260 @@
+"""Read models for the surfaces: plain dicts straight from SQL, no domain objects needed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import outbox as outbox_rows
+from storage.orm import (
+    audit_events,
+    channel_accounts,
+    conversations,
+    customer_identities,
+    customers,
+    drafts,
+    messages,
+    stores,
+)
+
+CONVERSATION_PAGE = 200
+THREAD_MESSAGES = 500
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+async def stores_by_id(session: AsyncSession, store_ids: list[str]) -> dict[str, dict[str, Any]]:
+    rows = (await session.execute(select(stores).where(stores.c.id.in_(store_ids)))).all()
+    return {
+        r.id: {"id": r.id, "name": r.name, "mode": r.mode.value, "languages": r.languages}
+        for r in rows
+    }
+
+
+async def store_conversations(
+    session: AsyncSession, store_id: str, limit: int = CONVERSATION_PAGE
+) -> list[dict[str, Any]]:
+    last_text = (
+        select(messages.c.text)
+        .where(messages.c.conversation_id == conversations.c.id, messages.c.direction != "note")
+        .order_by(messages.c.created_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    pending = (
+        select(func.count())
+        .select_from(drafts)
+        .where(drafts.c.conversation_id == conversations.c.id, drafts.c.status == "pending")
+        .scalar_subquery()
+    )
+    rows = (
+        await session.execute(
+            select(
+                conversations,
+                customers.c.display_name.label("customer_name"),
+                channel_accounts.c.kind.label("channel_kind"),
+                last_text.label("last_text"),
+                pending.label("pending"),
+            )
+            .join(customers, customers.c.id == conversations.c.customer_id)
+            .join(channel_accounts, channel_accounts.c.id == conversations.c.channel_account_id)
+            .where(conversations.c.store_id == store_id)
+            .order_by(conversations.c.updated_at.desc())
+            .limit(limit)
+        )
+    ).all()
+    return [
+        {
+            "id": r.id,
+            "status": r.status.value,
+            "customer_name": r.customer_name,
+            "channel_account_id": r.channel_account_id,
+            "channel_kind": r.channel_kind,
+            "updated_at": _iso(r.updated_at),
+            "last_text": (r.last_text or "")[:200],
+            "review_required": r.review_required,
+            "assignee_id": r.assignee_id,
+            "pending_draft": bool(r.pending),
+        }
+        for r in rows
+    ]
+
+
+async def conversation_detail(session: AsyncSession, conversation_id: str) -> dict[str, Any] | None:
+    head = (
+        await session.execute(
+            select(
+                conversations,
+                customers.c.display_name.label("customer_name"),
+                channel_accounts.c.kind.label("channel_kind"),
+            )
+            .join(customers, customers.c.id == conversations.c.customer_id)
+            .join(channel_accounts, channel_accounts.c.id == conversations.c.channel_account_id)
+            .where(conversations.c.id == conversation_id)
+        )
+    ).first()
+    if head is None:
+        return None
+    thread = (
+        await session.execute(
+            select(messages)
+            .where(messages.c.conversation_id == conversation_id)
+            .order_by(messages.c.created_at, messages.c.id)
+            .limit(THREAD_MESSAGES)
+        )
+    ).all()
+    draft = (
+        await session.execute(
+            select(drafts)
+            .where(drafts.c.conversation_id == conversation_id, drafts.c.status == "pending")
+            .order_by(drafts.c.created_at.desc())
+            .limit(1)
+        )
+    ).first()
+    events = (
+        await session.execute(
+            select(audit_events)
+            .where(audit_events.c.conversation_id == conversation_id)
+            .order_by(audit_events.c.seq)
+        )
+    ).all()
+    return {
+        "conversation": {
+            "id": head.id,
+            "store_id": head.store_id,
+            "status": head.status.value,
+            "customer_name": head.customer_name,
+            "channel_account_id": head.channel_account_id,
+            "channel_kind": head.channel_kind,
+            "review_required": head.review_required,
+            "assignee_id": head.assignee_id,
+            "opened_at": _iso(head.opened_at),
+            "updated_at": _iso(head.updated_at),
+        },
+        "messages": [
+            {
+                "id": m.id,
+                "direction": m.direction.value,
+                "text": m.text,
+                "created_at": _iso(m.created_at),
+                "author_id": m.author_id,
+                "delivery_status": m.delivery_status.value if m.delivery_status else None,
+            }
+            for m in thread
+        ],
+        "draft": None
+        if draft is None
+        else {
+            "id": draft.id,
+            "text": draft.text,
+            "route": draft.route.value,
+            "confident": draft.confident,
+            "language": draft.language,
+            "citations": draft.citations,
+            "risk_reasons": draft.risk_reasons,
+            "note": draft.note,
+        },
+        "events": [
+            {"kind": e.kind, "actor": e.actor, "at": _iso(e.at), "payload": e.payload}
+            for e in events
+        ],
+    }
+
+
+async def customer_thread(
+    session: AsyncSession, account_id: str, customer_external_id: str, limit: int = THREAD_MESSAGES
+) -> list[dict[str, Any]]:
+    """What the customer sees: their messages and the replies actually sent, nothing internal."""
+    visible = (messages.c.direction == "in") | and_(
+        messages.c.direction == "out", messages.c.delivery_status == "sent"
+    )
+    rows = (
+        await session.execute(
+            select(messages.c.id, messages.c.direction, messages.c.text, messages.c.created_at)
+            .join(conversations, conversations.c.id == messages.c.conversation_id)
+            .join(
+                customer_identities,
+                and_(
+                    customer_identities.c.customer_id == conversations.c.customer_id,
+                    customer_identities.c.channel_account_id == conversations.c.channel_account_id,
+                ),
+            )
+            .where(
+                conversations.c.channel_account_id == account_id,
+                customer_identities.c.external_id == customer_external_id,
+                visible,
+            )
+            .order_by(messages.c.created_at, messages.c.id)
+            .limit(limit)
+        )
+    ).all()
+    return [
+        {
+            "id": r.id,
+            "direction": r.direction.value,
+            "text": r.text,
+            "created_at": _iso(r.created_at),
+        }
+        for r in rows
+    ]
+
+
+async def dead_letters(session: AsyncSession, store_ids: list[str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": item.id,
+            "key": item.key,
+            "topic": item.topic,
+            "target": item.target,
+            "attempts": item.attempts,
+            "last_error": item.last_error,
+            "conversation_id": item.conversation_id,
+            "updated_at": _iso(item.next_attempt_at),
+        }
+        for item in await outbox_rows.dead_letters(session, store_ids)
+    ]
+
+
+async def audit_tail(session: AsyncSession, after_seq: int, limit: int = 500) -> list[Any]:
+    return list(
+        (
+            await session.execute(
+                select(audit_events.c.seq, audit_events.c.store_id, audit_events.c.conversation_id)
+                .where(audit_events.c.seq > after_seq)
+                .order_by(audit_events.c.seq)
+                .limit(limit)
+            )
+        ).all()
+    )
+
+
+async def last_audit_seq(session: AsyncSession) -> int:
+    return int((await session.execute(select(func.max(audit_events.c.seq)))).scalar() or 0)
+
+
+async def conversation_belongs_to(
+    session: AsyncSession, conversation_id: str, account_id: str, customer_external_id: str
+) -> bool:
+    row = (
+        await session.execute(
+            select(conversations.c.id)
+            .join(
+                customer_identities,
+                and_(
+                    customer_identities.c.customer_id == conversations.c.customer_id,
+                    customer_identities.c.channel_account_id == conversations.c.channel_account_id,
+                ),
+            )
+            .where(
+                conversations.c.id == conversation_id,
+                conversations.c.channel_account_id == account_id,
+                customer_identities.c.external_id == customer_external_id,
+            )
+        )
+    ).first()
+    return row is not None
