@@ -47,6 +47,8 @@ class SqlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
+            # Detach first: what a read-only block loaded stays readable after rollback.
+            self.session.expunge_all()
             await self.rollback()
         finally:
             await self.session.close()

@@ -6,7 +6,7 @@ import asyncio
 import html
 from collections.abc import Callable
 from importlib import resources
-from typing import Any
+from typing import Any, NoReturn
 
 from aiohttp import web
 
@@ -23,8 +23,8 @@ from storage.repository import load_member
 
 STATIC = resources.files("bot.workspaces.console") / "static"
 MAX_TEXT = 20_000
-SESSION_KEY = "console_session"
-MEMBER_KEY = "console_member"
+SESSION_KEY = web.RequestKey("console_session", Session)
+MEMBER_KEY = web.RequestKey("console_member", Member)
 
 _SIGN_IN_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>Storedesk · sign in</title><link rel="stylesheet" href="/console/static/console.css">
@@ -43,7 +43,7 @@ def console_routes(
     stop: asyncio.Event,
     secure_cookies: bool = False,
 ) -> Callable[[web.Application], None]:
-    def start_session(member_id: str) -> web.Response:
+    def start_session(member_id: str) -> NoReturn:
         response = web.HTTPSeeOther("/console")
         response.set_cookie(
             SESSION_COOKIE,
@@ -53,7 +53,7 @@ def console_routes(
             secure=secure_cookies,
             path="/",
         )
-        return response
+        raise response
 
     async def member_exists(member_id: str) -> bool:
         async with db.read_sessions() as session:
@@ -70,7 +70,7 @@ def console_routes(
         member_id, code = request.query.get("member"), request.query.get("code")
         if member_id and code:
             if auth.member_for_code(member_id, code) and await member_exists(member_id):
-                return start_session(member_id)
+                start_session(member_id)
             return sign_in_page("That sign-in link is not valid.", status=401)
         return sign_in_page("Sign in with the token your admin gave you.")
 
@@ -80,7 +80,7 @@ def console_routes(
         member_id = auth.member_for_token(token) if isinstance(token, str) else None
         if member_id is None or not await member_exists(member_id):
             return sign_in_page("That token is not valid.", status=401)
-        return start_session(member_id)
+        start_session(member_id)
 
     @web.middleware
     async def require_member(request: web.Request, handler: HandlerFn) -> web.StreamResponse:
@@ -105,8 +105,7 @@ def console_routes(
         return await handler(request)
 
     def member_of(request: web.Request) -> Member:
-        member: Member = request[MEMBER_KEY]
-        return member
+        return request[MEMBER_KEY]
 
     async def console_page(request: web.Request) -> web.StreamResponse:
         if auth.read_session(request.cookies.get(SESSION_COOKIE)) is None:
@@ -124,7 +123,7 @@ def console_routes(
 
     async def me(request: web.Request) -> web.Response:
         member = member_of(request)
-        session: Session = request[SESSION_KEY]
+        session = request[SESSION_KEY]
         async with db.read_sessions() as db_session:
             store_rows = await views.stores_by_id(db_session, member.visible_stores())
         return web.json_response(
