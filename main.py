@@ -35,6 +35,7 @@ from connectors.webchat import WebchatAccount
 from connectors.webchat.channel import WebchatChannel
 from connectors.webchat.routes import webchat_routes
 from connectors.webhook import WebhookAccount
+from connectors.webhook.demo_marketplace import demo_marketplace_routes
 from connectors.webhook.routes import webhook_routes
 from connectors.webhook.sender import WebhookSender
 from knowledge.articles import faq_articles
@@ -225,13 +226,14 @@ async def start_app(
         settings.console.session_hours * 3600,
     )
     secure = bool(settings.server.public_url and settings.server.public_url.startswith("https"))
-    app = create_app(
-        [
-            webhook_routes(core.bus, webhook_accounts),
-            webchat_routes(core.bus, db, feed, webchat_by_store, stop_event),
-            console_routes(core.bus, db, feed, auth, stop_event, secure_cookies=secure),
-        ]
-    )
+    contributors = [
+        webhook_routes(core.bus, webhook_accounts),
+        webchat_routes(core.bus, db, feed, webchat_by_store, stop_event),
+        console_routes(core.bus, db, feed, auth, stop_event, secure_cookies=secure),
+    ]
+    if settings.console.demo_sign_in:
+        contributors.append(demo_marketplace_routes(webhook_accounts))
+    app = create_app(contributors)
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2.0)
     await runner.setup()
     site = web.TCPSite(runner, settings.server.host, settings.server.port if port is None else port)

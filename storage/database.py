@@ -59,7 +59,12 @@ def _sqlite_pragmas(immediate: bool) -> Any:
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
-    engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    # SQLite has one writer at a time. Queueing writers on a single pooled connection is
+    # FIFO and wakes at once; letting them collide makes SQLite's busy handler sleep.
+    pool = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60} if immediate else {}
+    engine = create_async_engine(
+        url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **pool
+    )
     on_connect, on_begin = _sqlite_pragmas(immediate)
     event.listen(engine.sync_engine, "connect", on_connect)
     event.listen(engine.sync_engine, "begin", on_begin)

@@ -20,7 +20,7 @@ from bot.domain.model import (
     Store,
 )
 from bot.domain.permissions import Member, Role
-from bot.ports import OutboxItem
+from bot.ports import Clock, OutboxItem
 from storage import outbox as outbox_rows
 from storage.orm import inbound_receipts, member_roles, members
 
@@ -40,9 +40,14 @@ async def load_member(session: AsyncSession, member_id: str) -> Member | None:
 
 
 class SqlRepository:
-    def __init__(self, session: AsyncSession, now: datetime) -> None:
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
         self.session = session
-        self._now = now
+        self._clock = clock
+
+    @property
+    def _now(self) -> datetime:
+        # Read at each use: a transaction may wait for the write lock before it runs.
+        return self._clock.now()
 
     def add(self, entity: object) -> None:
         self.session.add(entity)

@@ -37,7 +37,7 @@ class SqlUnitOfWork:
     async def __aenter__(self) -> Self:
         self._session = self._db.write_sessions()
         await self._session.begin()
-        self.repo = SqlRepository(self._session, self._clock.now())
+        self.repo = SqlRepository(self._session, self._clock)
         return self
 
     async def __aexit__(

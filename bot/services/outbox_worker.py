@@ -60,6 +60,8 @@ class OutboxWorker:
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            # Cleared before claiming: a wake-up that arrives while we work is not lost.
+            self._wake.clear()
             try:
                 processed = await self.run_once()
             except Exception:
@@ -69,7 +71,6 @@ class OutboxWorker:
                 await self._sleep(stop)
 
     async def _sleep(self, stop: asyncio.Event) -> None:
-        self._wake.clear()
         waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
         try:
             await asyncio.wait(

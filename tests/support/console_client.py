@@ -43,20 +43,20 @@ class ConsoleClient:
         ) as response:
             return response.status, await response.json()
 
-    async def wait_for_draft(self, conversation_id: str, timeout: float = 10.0) -> dict[str, Any]:
+    async def wait_for_draft(self, conversation_id: str, within: float = 10.0) -> dict[str, Any]:
         """Drafting runs in the outbox worker; poll (bounded) until the draft is there."""
-        deadline = asyncio.get_running_loop().time() + timeout
+        deadline = asyncio.get_running_loop().time() + within
         while asyncio.get_running_loop().time() < deadline:
             status, detail = await self.get(f"/api/conversations/{conversation_id}")
             assert status == 200, detail
             if detail["draft"] is not None:
                 return detail
             await asyncio.sleep(0.05)
-        raise AssertionError(f"no draft for {conversation_id} within {timeout}s")
+        raise AssertionError(f"no draft for {conversation_id} within {within}s")
 
 
-async def wait_until(predicate: Any, timeout: float = 10.0, interval: float = 0.05) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
+async def wait_until(predicate: Any, within: float = 10.0, interval: float = 0.05) -> None:
+    deadline = asyncio.get_running_loop().time() + within
     while asyncio.get_running_loop().time() < deadline:
         if await predicate() if asyncio.iscoroutinefunction(predicate) else predicate():
             return

@@ -196,10 +196,10 @@
   function showToast(message) {
     const region = byId('toast-region');
     clearTimeout(toastTimer);
+    // Icon and × are drawn in CSS so the toast's text is exactly the server's message.
     const toast = h('div', { class: 'toast', role: 'alert', testid: 'toast' },
-      h('span', { class: 'toast-icon', 'aria-hidden': 'true' }, '!'),
       h('span', { class: 'toast-message' }, message),
-      button('×', { class: 'toast-close', 'aria-label': 'Dismiss', title: 'Dismiss', onclick: dismissToast }));
+      h('button', { type: 'button', class: 'toast-close', 'aria-label': 'Dismiss', title: 'Dismiss', onclick: dismissToast }));
     region.replaceChildren(toast); // one at a time: the newest error is the relevant one
     toastTimer = setTimeout(dismissToast, TOAST_MS);
   }
@@ -666,7 +666,6 @@
   const FILTERS = [
     ['all', 'All', () => true],
     ['action', 'Needs action', needsAction],
-    ['active', 'Active', (c) => c.status !== 'resolved'],
     ['resolved', 'Resolved', (c) => c.status === 'resolved'],
   ];
 
@@ -796,8 +795,9 @@
   }
 
   function backButton() {
-    return button('‹ Conversations', {
+    return button('‹ Back', {
       class: 'btn btn-ghost back-btn',
+      'aria-label': 'Back to conversations',
       onclick: () => navigate({ storeId: state.route.storeId }),
     });
   }
@@ -1058,7 +1058,7 @@
         }));
       }
       if (canEdit) {
-        actions.push(button(draft.confident === false ? 'Write reply' : 'Edit', {
+        actions.push(button('Edit', {
           class: 'btn btn-secondary', testid: 'btn-edit', disabled: busy,
           onclick: () => {
             state.ui.editing = true;
@@ -1225,7 +1225,7 @@
           canRetry ? button(retrying ? 'Retrying…' : 'Retry', {
             class: 'btn btn-primary btn-small', testid: `btn-retry-${item.id}`,
             disabled: Boolean(state.busy), onclick: () => retryDelivery(item),
-          }) : null));
+          }) : h('span', { class: 'dl-note' }, 'Only a lead can retry')));
     })));
     body.scrollTop = scrollTop;
   }

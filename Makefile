@@ -1,0 +1,46 @@
+# The two commands a new user needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test lint bench browser-deps clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@ $(VENV)/.installed
+
+## demo: install and run Storedesk with the demo stores on http://127.0.0.1:8080
+demo: $(VENV)/.installed
+	$(BIN)/storedesk --config examples/demo.toml serve
+
+## browser-deps: Debian chromium for the browser tests (no browser download)
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian chromium for the browser tests"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+## lint: ruff lint and format check
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## test: lint, then the whole suite (unit, integration, end-to-end, browser)
+test: $(VENV)/.installed-test browser-deps lint
+	$(BIN)/pytest -q
+
+## bench: pipeline against raw webhook-to-callback forwarding, in the same run
+bench: $(VENV)/.installed-test
+	$(BIN)/python -m bench.pipeline
+
+clean:
+	rm -rf $(VENV) data test-artifacts
