@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import platform
 import tempfile
@@ -117,8 +118,9 @@ async def start_raw_forwarder(callback_url: str) -> tuple[web.AppRunner, str]:
     return runner, f"http://{host}:{port}"
 
 
-async def drive(name: str, base_url: str, callback: Callback, count: int, concurrency: int,
-                timeout: float) -> Result:
+async def drive(
+    name: str, base_url: str, callback: Callback, count: int, concurrency: int, wait_seconds: float
+) -> Result:
     callback.reset(count)
     started: dict[str, float] = {}
     queue: asyncio.Queue[int] = asyncio.Queue()
@@ -152,14 +154,14 @@ async def drive(name: str, base_url: str, callback: Callback, count: int, concur
     begin = time.perf_counter()
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as http:
         await asyncio.gather(*(worker(http) for _ in range(concurrency)))
-    try:
-        await asyncio.wait_for(callback.done.wait(), timeout=timeout)
-    except TimeoutError:
-        pass
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(callback.done.wait(), timeout=wait_seconds)
     # Throughput ends at the last delivery seen, so a time-out does not inflate it.
     end = max(callback.arrived.values(), default=time.perf_counter())
     latencies = [
-        (callback.arrived[mid] - t0) * 1000 for mid, t0 in started.items() if mid in callback.arrived
+        (callback.arrived[mid] - t0) * 1000
+        for mid, t0 in started.items()
+        if mid in callback.arrived
     ]
     return Result(name, count, len(latencies), end - begin, latencies)
 
@@ -201,12 +203,12 @@ def report(baseline: Result, pipeline: Result, count: int, concurrency: int) -> 
     return "\n".join(lines)
 
 
-async def main(count: int, concurrency: int, timeout: float) -> str:
+async def main(count: int, concurrency: int, wait_seconds: float) -> str:
     callback = Callback()
     await callback.start()
     runner, raw_url = await start_raw_forwarder(f"{callback.url}/raw")
-    await drive("warm-up raw", raw_url, callback, 20, 4, timeout)
-    baseline = await drive("raw forwarding", raw_url, callback, count, concurrency, timeout)
+    await drive("warm-up raw", raw_url, callback, 20, 4, wait_seconds)
+    baseline = await drive("raw forwarding", raw_url, callback, count, concurrency, wait_seconds)
     await runner.cleanup()
 
     with tempfile.TemporaryDirectory(prefix="storedesk-bench-") as tmp:
@@ -215,8 +217,10 @@ async def main(count: int, concurrency: int, timeout: float) -> str:
             bench_settings(Path(tmp), callback.url), port=0, embedder=LocalEmbedder()
         )
         try:
-            await drive("warm-up", app.base_url, callback, 20, 4, timeout)
-            pipeline = await drive("pipeline", app.base_url, callback, count, concurrency, timeout)
+            await drive("warm-up", app.base_url, callback, 20, 4, wait_seconds)
+            pipeline = await drive(
+                "pipeline", app.base_url, callback, count, concurrency, wait_seconds
+            )
         finally:
             await app.stop()
     await callback.stop()

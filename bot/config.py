@@ -86,7 +86,7 @@ class StoreConfig(_Strict):
     def _known_timezone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             raise ValueError(f"unknown timezone {value!r}") from None
         return value
 
@@ -189,6 +189,12 @@ def load_settings(path: str | Path) -> Settings:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found") from None
+    except UnicodeDecodeError as problem:
+        raise ConfigError(
+            f"{path}: not UTF-8 text ({problem.reason} at byte {problem.start})"
+        ) from None
+    except OSError as problem:
+        raise ConfigError(f"{path}: cannot be read: {problem.strerror or problem}") from None
     except tomllib.TOMLDecodeError as problem:
         raise ConfigError(f"{path}: not valid TOML: {problem}") from None
     try:

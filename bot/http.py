@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.domain.errors import DomainError, InvalidInput, InvalidState, NotAuthorized, NotFound
+from bot.domain.text import is_valid_unicode
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +75,8 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
         value = json.loads(await request.read())
     except (ValueError, UnicodeDecodeError):
         raise InvalidInput("body: malformed JSON") from None
+    except RecursionError:
+        raise InvalidInput("body: JSON nested too deeply") from None
     if not isinstance(value, dict):
         raise InvalidInput("body: must be a JSON object")
     return value
@@ -87,6 +90,8 @@ def text_field(body: dict[str, Any], name: str, *, max_length: int, required: bo
         raise InvalidInput(f"{name}: required, a non-empty string")
     if len(value) > max_length:
         raise InvalidInput(f"{name}: longer than {max_length} characters")
+    if not is_valid_unicode(value):
+        raise InvalidInput(f"{name}: contains invalid Unicode (lone surrogate)")
     return value
 
 

@@ -117,6 +117,7 @@ class OutboxItem:
     last_error: str | None = None
     store_id: str | None = None
     conversation_id: str | None = None
+    updated_at: datetime | None = None
 
 
 class Repository(Protocol):

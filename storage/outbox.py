@@ -28,6 +28,7 @@ def _item(row: Any) -> OutboxItem:
         last_error=row.last_error,
         store_id=row.store_id,
         conversation_id=row.conversation_id,
+        updated_at=row.updated_at,
     )
 
 

@@ -214,7 +214,7 @@ async def dead_letters(session: AsyncSession, store_ids: list[str]) -> list[dict
             "attempts": item.attempts,
             "last_error": item.last_error,
             "conversation_id": item.conversation_id,
-            "updated_at": _iso(item.next_attempt_at),
+            "updated_at": _iso(item.updated_at),
         }
         for item in await outbox_rows.dead_letters(session, store_ids)
     ]

@@ -55,7 +55,13 @@ async def draft_reply(
         )
     )
     confident = proposal.text is not None
-    route = decide_route(store.mode, risk, confident=confident)
+    route = decide_route(
+        store.mode,
+        risk,
+        confident=confident,
+        under_review=conversation.review_required
+        or conversation.status == ConversationStatus.ESCALATED,
+    )
 
     async with uow:
         conversation = await uow.repo.get_conversation(message.conversation_id)

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.domain.commands import ReceiveCustomerMessage
 from bot.domain.errors import InvalidInput
+from bot.domain.text import is_valid_unicode
 
 MAX_TEXT = 20_000
 MAX_ID = 255
@@ -20,12 +21,17 @@ def _string(container: dict[str, Any], name: str, path: str, max_length: int) ->
         raise InvalidInput(f"{path}: required, a non-empty string")
     if len(value) > max_length:
         raise InvalidInput(f"{path}: longer than {max_length} characters")
+    if not is_valid_unicode(value):
+        raise InvalidInput(f"{path}: contains invalid Unicode (lone surrogate)")
     return value
 
 
 def _sent_at(value: Any) -> datetime:
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, UTC)
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except (OverflowError, ValueError, OSError):
+            raise InvalidInput("sent_at: unix seconds out of range") from None
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -60,6 +66,8 @@ def parse_webhook_message(account_id: str, raw: bytes) -> ReceiveCustomerMessage
         body = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise InvalidInput("body: malformed JSON") from None
+    except RecursionError:
+        raise InvalidInput("body: JSON nested too deeply") from None
     if not isinstance(body, dict):
         raise InvalidInput("body: must be a JSON object")
     customer = body.get("customer")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 from typing import Any
 
 import aiohttp
@@ -58,7 +59,10 @@ class ConsoleClient:
 async def wait_until(predicate: Any, within: float = 10.0, interval: float = 0.05) -> None:
     deadline = asyncio.get_running_loop().time() + within
     while asyncio.get_running_loop().time() < deadline:
-        if await predicate() if asyncio.iscoroutinefunction(predicate) else predicate():
+        outcome = predicate()
+        if inspect.isawaitable(outcome):
+            outcome = await outcome
+        if outcome:
             return
         await asyncio.sleep(interval)
     raise AssertionError("condition not met in time")
