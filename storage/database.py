@@ -48,7 +48,7 @@ def _sqlite_pragmas(immediate: bool) -> Any:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         # FULL: a row that records a send survives power loss, not only a crash.
-        cursor.execute("PRAGMA synchronous=" + __import__("os").environ.get("SDSYNC", "FULL"))
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
