@@ -12,6 +12,7 @@ from playwright.async_api import Browser, async_playwright, expect
 pytestmark = pytest.mark.browser
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_PRESENT = Path(CHROMIUM).exists()
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 # Chromium must not reach out to the internet from this sandbox.
 CHROMIUM_ARGS = [
@@ -27,7 +28,7 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    if not Path(CHROMIUM).exists():
+    if not CHROMIUM_PRESENT:
         pytest.fail(
             "Debian chromium is missing: `make test` installs it (apt-get install chromium)"
         )
