@@ -55,8 +55,11 @@ class ChangeFeed:
             except Exception:
                 logger.exception("change feed poll failed")
             self._poke.clear()
+            # With nobody watching, commits need not trigger reads: keep only the slow poll,
+            # which keeps our position current for the next watcher.
+            wake = self._poke.wait() if self._subscribers else stop.wait()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._poke.wait(), timeout=self._poll)
+                await asyncio.wait_for(wake, timeout=self._poll)
 
     async def _publish_new(self) -> None:
         async with self._db.read_sessions() as session:
