@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint bench browser-deps clean
+.PHONY: demo test lint bench browser-deps pg-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,13 +29,20 @@ browser-deps:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
+## pg-deps: Debian PostgreSQL server (the tests start a throwaway cluster with initdb)
+pg-deps:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "installing Debian postgresql for the tests"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
+
 ## lint: ruff lint and format check
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 ## test: lint, then the whole suite (unit, integration, end-to-end, browser)
-test: $(VENV)/.installed-test browser-deps lint
+test: $(VENV)/.installed-test browser-deps pg-deps lint
 	$(BIN)/pytest -q
 
 ## bench: pipeline against raw webhook-to-callback forwarding, in the same run

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -118,6 +118,19 @@ class SqlRepository:
                     Draft.status == DraftStatus.PENDING,  # type: ignore[arg-type]
                 )
             )
+        )
+
+    async def lock_customer(self, account_id: str, external_id: str) -> None:
+        """Serialize intake per customer, so concurrent first messages open one conversation.
+
+        SQLite already runs one writer at a time; PostgreSQL takes a transaction-scoped
+        advisory lock on a hash of the customer's channel identity.
+        """
+        if self.session.bind.dialect.name != "postgresql":
+            return
+        await self.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": f"intake:{account_id}:{external_id}"},
         )
 
     async def claim_inbound(self, account_id: str, external_id: str) -> bool:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import aiohttp
@@ -14,6 +15,23 @@ from knowledge.embeddings import LocalEmbedder
 from main import RunningApp, start_app
 from tests.support.config import make_settings
 from tests.support.fake_callback import FakeCallbackServer
+from tests.support.postgres import PostgresCluster, PostgresUnavailable, running_cluster
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """One cluster per test session; each test gets its own database from `postgres_url`."""
+    try:
+        with running_cluster() as cluster:
+            yield cluster
+    except PostgresUnavailable as missing:
+        pytest.fail(f"PostgreSQL is needed for these tests: {missing}")
+
+
+@pytest.fixture
+def postgres_url(postgres: PostgresCluster) -> str:
+    """A fresh, empty database for this test."""
+    return postgres.create_database(f"t_{uuid.uuid4().hex[:12]}")
 
 
 @pytest.fixture(scope="session")
@@ -35,11 +53,25 @@ def app_mode() -> str:
     return "draft"
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every test that runs the app runs it on SQLite and on PostgreSQL."""
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
+    return f"sqlite+aiosqlite:///{tmp_path / 'storedesk.db'}"
+
+
 @pytest.fixture
 async def app(
-    tmp_path: Path, callback_server: FakeCallbackServer, embedder: LocalEmbedder, app_mode: str
+    tmp_path: Path,
+    callback_server: FakeCallbackServer,
+    embedder: LocalEmbedder,
+    app_mode: str,
+    database_url: str,
 ) -> AsyncIterator[RunningApp]:
-    settings = make_settings(tmp_path / "data", callback_server.url, mode=app_mode)
+    settings = make_settings(
+        tmp_path / "data", callback_server.url, mode=app_mode, database_url=database_url
+    )
     running = await start_app(
         settings,
         port=0,

@@ -36,6 +36,7 @@ async def receive_customer_message(
         account = await uow.repo.get_account(cmd.channel_account_id)
         if account is None:
             raise NotFound(f"unknown channel account {cmd.channel_account_id}")
+        await uow.repo.lock_customer(account.id, cmd.customer_external_id)
         if not await uow.repo.claim_inbound(account.id, cmd.external_id):
             return IntakeResult(duplicate=True)
 

@@ -16,9 +16,14 @@ from storage.database import Database, open_database
 from storage.orm import metadata, stores
 
 
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = open_database(f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}")
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db(request, tmp_path: Path) -> AsyncIterator[Database]:
+    """The same migrations must apply cleanly on both engines."""
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres_url")
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+    database = open_database(url)
     yield database
     await database.dispose()
 

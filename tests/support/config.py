@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +10,10 @@ from bot.config import Settings
 WEBHOOK_SECRET = "test-webhook-secret"
 
 
-def settings_dict(data_dir: Path, callback_url: str, *, mode: str = "draft") -> dict[str, Any]:
-    database_url = os.environ.get("STOREDESK_TEST_DATABASE_URL") or (
-        f"sqlite+aiosqlite:///{data_dir / 'storedesk.db'}"
-    )
+def settings_dict(
+    data_dir: Path, callback_url: str, *, mode: str = "draft", database_url: str | None = None
+) -> dict[str, Any]:
+    database_url = database_url or f"sqlite+aiosqlite:///{data_dir / 'storedesk.db'}"
     return {
         "server": {"host": "127.0.0.1", "port": 0},
         "storage": {"database_url": database_url, "data_dir": str(data_dir)},
