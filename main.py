@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
+# LanceDB's native layer logs notices (first-run dataset creation) to stderr otherwise.
+os.environ.setdefault("LANCEDB_LOG", "error")
+
 import argparse
 import asyncio
 import contextlib
 import logging
-import os
 import secrets
 import signal
 import socket
@@ -135,13 +139,17 @@ class RunningApp:
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _http: aiohttp.ClientSession | None = None
 
-    def sign_in_links(self) -> list[tuple[str, str]]:
+    def sign_in_links(self) -> list[tuple[str, str, str]]:
         links = []
         for member in self.settings.members:
-            code = self.auth.sign_in_code(member.id)
-            links.append(
-                (member.name, f"{self.base_url}/console/signin?member={member.id}&code={code}")
+            roles = ", ".join(
+                f"{store.members[member.id].value} in {store.name}"
+                for store in self.settings.stores
+                if member.id in store.members
             )
+            code = self.auth.sign_in_code(member.id)
+            link = f"{self.base_url}/console/signin?member={member.id}&code={code}"
+            links.append((member.name, roles or "no store", link))
         return links
 
     async def stop(self) -> None:
@@ -265,9 +273,10 @@ async def _serve(settings: Settings) -> int:
         if any(c.kind == "webchat" for c in store.channels):
             _say(f"  Web chat ({store.name}):  {base}/chat/{store.id}")
     if settings.console.demo_sign_in:
+        _say(f"  Demo marketplace (signed webhook replies land here):  {base}/demo/marketplace")
         _say("\nDemo sign-in links (each opens the console as that person):")
-        for name, link in running.sign_in_links():
-            _say(f"  {name}: {link}")
+        for name, roles, link in running.sign_in_links():
+            _say(f"  {name} ({roles}):\n    {link}")
     _say("\nPress Ctrl+C to stop.")
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

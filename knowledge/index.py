@@ -22,7 +22,7 @@ from knowledge.embeddings import Embedder
 
 _T = TypeVar("_T")
 _DELETE_BATCH = 500
-_RESULT_COLUMNS = ["id", "version", "language", "title", "body"]
+_RESULT_COLUMNS = ["id", "version", "language", "title", "body", "_distance"]
 
 
 def sql_literal(value: str) -> str:
