@@ -49,62 +49,77 @@ def event_body(
     }
 
 
-async def append_event(
-    session: AsyncSession,
-    *,
-    at: datetime,
-    actor: str,
-    kind: str,
-    store_id: str | None,
-    conversation_id: str | None,
-    payload: dict[str, Any],
-) -> None:
-    """Append to the store's chain; one chain per store keeps writers of stores apart."""
-    chain = store_id or SYSTEM_CHAIN
-    head = (
+@dataclass(frozen=True)
+class PendingEvent:
+    at: datetime
+    actor: str
+    kind: str
+    store_id: str | None
+    conversation_id: str | None
+    payload: dict[str, Any]
+
+    @property
+    def chain(self) -> str:
+        """One chain per store keeps writers of different stores apart."""
+        return self.store_id or SYSTEM_CHAIN
+
+
+async def append_events(session: AsyncSession, events: list[PendingEvent]) -> None:
+    """Append a transaction's events: one head lock, one insert, one head update per chain."""
+    by_chain: dict[str, list[PendingEvent]] = {}
+    for pending in events:
+        by_chain.setdefault(pending.chain, []).append(pending)
+    for chain in sorted(by_chain):  # a fixed lock order across chains avoids deadlocks
+        head = (
+            await session.execute(
+                select(audit_heads.c.chain_seq, audit_heads.c.hash)
+                .where(audit_heads.c.chain == chain)
+                .with_for_update()
+            )
+        ).first()
+        if head is None:
+            await session.execute(
+                insert(audit_heads).values(chain=chain, chain_seq=0, hash=GENESIS)
+            )
+            seq, digest = 0, GENESIS
+        else:
+            seq, digest = int(head.chain_seq), str(head.hash)
+        rows = []
+        for pending in by_chain[chain]:
+            # Round-trip through JSON so the hashed payload is exactly what the column stores.
+            payload = json.loads(canonical_json(pending.payload))
+            seq += 1
+            body = event_body(
+                chain=chain,
+                chain_seq=seq,
+                at=pending.at,
+                actor=pending.actor,
+                kind=pending.kind,
+                store_id=pending.store_id,
+                conversation_id=pending.conversation_id,
+                payload=payload,
+            )
+            prev_hash, digest = digest, event_hash(digest, body)
+            rows.append(
+                {
+                    "chain": chain,
+                    "chain_seq": seq,
+                    "at": pending.at,
+                    "actor": pending.actor,
+                    "kind": pending.kind,
+                    "store_id": pending.store_id,
+                    "conversation_id": pending.conversation_id,
+                    "payload": payload,
+                    "prev_hash": prev_hash,
+                    "hash": digest,
+                }
+            )
+        await session.execute(insert(audit_events), rows)
         await session.execute(
-            select(audit_heads.c.chain_seq, audit_heads.c.hash)
+            update(audit_heads)
             .where(audit_heads.c.chain == chain)
-            .with_for_update()
+            .values(chain_seq=seq, hash=digest)
         )
-    ).first()
-    if head is None:
-        await session.execute(insert(audit_heads).values(chain=chain, chain_seq=0, hash=GENESIS))
-        prev_seq, prev_hash = 0, GENESIS
-    else:
-        prev_seq, prev_hash = int(head.chain_seq), str(head.hash)
-    # Round-trip through JSON so the hashed payload is exactly what the column stores.
-    payload = json.loads(canonical_json(payload))
-    body = event_body(
-        chain=chain,
-        chain_seq=prev_seq + 1,
-        at=at,
-        actor=actor,
-        kind=kind,
-        store_id=store_id,
-        conversation_id=conversation_id,
-        payload=payload,
-    )
-    digest = event_hash(prev_hash, body)
-    await session.execute(
-        insert(audit_events).values(
-            chain=chain,
-            chain_seq=prev_seq + 1,
-            at=at,
-            actor=actor,
-            kind=kind,
-            store_id=store_id,
-            conversation_id=conversation_id,
-            payload=payload,
-            prev_hash=prev_hash,
-            hash=digest,
-        )
-    )
-    await session.execute(
-        update(audit_heads)
-        .where(audit_heads.c.chain == chain)
-        .values(chain_seq=prev_seq + 1, hash=digest)
-    )
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from types import TracebackType
 from typing import Any, Self
 
@@ -26,6 +27,7 @@ class SqlUnitOfWork:
         self._clock = clock
         self._max_attempts = max_attempts
         self.events: list[Event] = []
+        self._audit: list[audit.PendingEvent] = []
         self._session: AsyncSession | None = None
 
     @property
@@ -55,13 +57,24 @@ class SqlUnitOfWork:
             self._session = None
 
     async def commit(self) -> None:
+        if self._audit:
+            await self.session.flush()
+            await audit.append_events(self.session, self._audit)
+            self._audit = []
         await self.session.commit()
 
     async def rollback(self) -> None:
+        self._audit = []
         await self.session.rollback()
 
     def record(self, event: Event) -> None:
         self.events.append(event)
+
+    @contextlib.asynccontextmanager
+    async def reading(self) -> AsyncIterator[SqlRepository]:
+        """Reads that need no write lock (on SQLite, they do not queue behind writers)."""
+        async with self._db.read_sessions() as session:
+            yield SqlRepository(session, self._clock)
 
     async def audit(
         self,
@@ -72,15 +85,15 @@ class SqlUnitOfWork:
         conversation_id: str | None = None,
         payload: dict[str, Any] | None = None,
     ) -> None:
-        await self.session.flush()
-        await audit.append_event(
-            self.session,
-            at=self._clock.now(),
-            actor=actor,
-            kind=kind,
-            store_id=store_id,
-            conversation_id=conversation_id,
-            payload=payload or {},
+        self._audit.append(
+            audit.PendingEvent(
+                at=self._clock.now(),
+                actor=actor,
+                kind=kind,
+                store_id=store_id,
+                conversation_id=conversation_id,
+                payload=payload or {},
+            )
         )
 
     async def enqueue(
@@ -94,7 +107,6 @@ class SqlUnitOfWork:
         conversation_id: str | None = None,
         delay_seconds: float = 0.0,
     ) -> None:
-        await self.session.flush()
         await outbox_rows.enqueue(
             self.session,
             now=self._clock.now(),

@@ -32,13 +32,13 @@ async def draft_reply(
 ) -> DraftOutcome:
     outbox_item_id = cmd.outbox_item_id
     # Read what we need, then do the slow work outside any write transaction.
-    async with uow:
-        message = await uow.repo.get_message(cmd.message_id)
+    async with uow.reading() as repo:
+        message = await repo.get_message(cmd.message_id)
         if message is None:
             raise NotFound(f"message {cmd.message_id} does not exist")
-        conversation = await uow.repo.get_conversation(message.conversation_id)
-        store = await uow.repo.get_store(conversation.store_id) if conversation else None
-        customer = await uow.repo.get_customer(conversation.customer_id) if conversation else None
+        conversation = await repo.get_conversation(message.conversation_id)
+        store = await repo.get_store(conversation.store_id) if conversation else None
+        customer = await repo.get_customer(conversation.customer_id) if conversation else None
         if conversation is None or store is None or customer is None:
             raise NotFound(f"conversation of message {cmd.message_id} is incomplete")
     default_language = store.languages[0] if store.languages else "en"
