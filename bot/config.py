@@ -67,6 +67,13 @@ class ChannelConfig(_Strict):
         return self.secret or ""
 
 
+class StoreSlackConfig(_Strict):
+    channel: Annotated[str, Field(pattern=r"^[CG][A-Z0-9]{2,}$")]
+    client_channel: Annotated[str, Field(pattern=r"^[CG][A-Z0-9]{2,}$")] | None = Field(
+        default=None, description="read-only mirror for the store's client (no buttons)"
+    )
+
+
 class StoreConfig(_Strict):
     id: Annotated[str, Field(pattern=SLUG)]
     name: Annotated[str, Field(min_length=1)]
@@ -80,6 +87,7 @@ class StoreConfig(_Strict):
     channels: list[ChannelConfig] = Field(default_factory=list)
     faq: list[FaqEntry] = Field(default_factory=list)
     members: dict[str, Role] = Field(default_factory=dict)
+    slack: StoreSlackConfig | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -96,6 +104,7 @@ class MemberConfig(_Strict):
     name: Annotated[str, Field(min_length=1)]
     email: str | None = None
     token_env: str | None = Field(default=None, description="env var holding the sign-in token")
+    slack_user_id: Annotated[str, Field(pattern=r"^[UW][A-Z0-9]{2,}$")] | None = None
 
 
 class ServerConfig(_Strict):
@@ -127,12 +136,42 @@ class DraftingConfig(_Strict):
     min_score: Annotated[float, Field(ge=0, le=1)] = 0.25
 
 
+class SlackConfig(_Strict):
+    """Socket Mode when the app-level token is set, otherwise HTTP mode (needs the secret)."""
+
+    bot_token_env: str = "SLACK_BOT_TOKEN"
+    signing_secret_env: str = "SLACK_SIGNING_SECRET"
+    app_token_env: str = "SLACK_APP_TOKEN"
+    api_url: str = "https://slack.com/api/"
+    rate_per_second: Annotated[float, Field(gt=0)] = 1.0
+    burst: Annotated[int, Field(ge=1)] = 3
+
+    def bot_token(self) -> str:
+        token = os.environ.get(self.bot_token_env, "")
+        if not token.startswith("xoxb-"):
+            raise ConfigError(f"slack: {self.bot_token_env} must hold a bot token (xoxb-...)")
+        return token
+
+    def app_token(self) -> str | None:
+        return os.environ.get(self.app_token_env) or None
+
+    def signing_secret(self) -> str:
+        secret = os.environ.get(self.signing_secret_env, "")
+        if not secret:
+            raise ConfigError(
+                f"slack: HTTP mode needs {self.signing_secret_env} (or set {self.app_token_env} "
+                "for Socket Mode); requests are never accepted unsigned"
+            )
+        return secret
+
+
 class Settings(_Strict):
     server: ServerConfig = ServerConfig()
     storage: StorageConfig = StorageConfig()
     console: ConsoleConfig = ConsoleConfig()
     outbox: OutboxConfig = OutboxConfig()
     drafting: DraftingConfig = DraftingConfig()
+    slack: SlackConfig | None = None
     members: list[MemberConfig] = Field(default_factory=list)
     stores: Annotated[list[StoreConfig], Field(min_length=1)]
 
@@ -204,6 +243,13 @@ def load_settings(path: str | Path) -> Settings:
         key = _format_location(tuple(first["loc"]))
         more = f" (and {problem.error_count() - 1} more)" if problem.error_count() > 1 else ""
         raise ConfigError(f"{path}: {key}: {first['msg']}{more}") from None
+    if settings.slack is not None:
+        try:
+            settings.slack.bot_token()
+            if settings.slack.app_token() is None:
+                settings.slack.signing_secret()
+        except ConfigError as problem:
+            raise ConfigError(f"{path}: {problem}") from None
     for store in settings.stores:
         for channel in store.channels:
             try:

@@ -269,6 +269,32 @@ audit_heads = Table(
     Column("hash", String(64), nullable=False),
 )
 
+workspace_threads = Table(
+    "workspace_threads",
+    metadata,
+    Column("target", NAME, primary_key=True),
+    Column("conversation_id", ID, primary_key=True),
+    Column("generation", Integer, nullable=False),
+    Column("channel", String(64), nullable=False),
+    Column("parent_ts", String(32)),
+    Column("lost_permalink", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_workspace_threads_parent", "channel", "parent_ts"),
+)
+
+workspace_posts = Table(
+    "workspace_posts",
+    metadata,
+    Column("target", NAME, primary_key=True),
+    Column("conversation_id", ID, primary_key=True),
+    Column("generation", Integer, primary_key=True),
+    Column("item_key", String(100), primary_key=True),
+    Column("status", String(20), nullable=False),
+    Column("ts", String(32)),
+    Column("content_hash", String(64)),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
 _MAPPED: list[tuple[type[Any], Table]] = [
     (model.Store, stores),
     (model.ChannelAccount, channel_accounts),

@@ -166,3 +166,21 @@ async def dead_letters(
         )
     ).all()
     return [_item(r) for r in rows]
+
+
+async def has_fresh(session: AsyncSession, topic: str, target: str, conversation_id: str) -> bool:
+    """Is a row for this conversation still waiting, untouched, for its first attempt?"""
+    row = (
+        await session.execute(
+            select(outbox.c.id)
+            .where(
+                outbox.c.topic == topic,
+                outbox.c.target == target,
+                outbox.c.conversation_id == conversation_id,
+                outbox.c.status == PENDING,
+                outbox.c.attempts == 0,
+            )
+            .limit(1)
+        )
+    ).first()
+    return row is not None

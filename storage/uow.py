@@ -3,29 +3,38 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from types import TracebackType
 from typing import Any, Self
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.events import Event, OutboxEnqueued
+from bot.domain.events import ConversationChanged, Event, OutboxEnqueued
+from bot.domain.model import new_id
 from bot.ports import Clock
+from bot.services.topics import MIRROR as MIRROR_TOPIC
 from storage import audit
 from storage import outbox as outbox_rows
 from storage.database import Database
 from storage.repository import SqlRepository
 
 DEFAULT_MAX_ATTEMPTS = 8
+MirrorTargets = Callable[[str], Sequence[str]]
 
 
 class SqlUnitOfWork:
     def __init__(
-        self, db: Database, clock: Clock, max_attempts: int = DEFAULT_MAX_ATTEMPTS
+        self,
+        db: Database,
+        clock: Clock,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        mirrors: MirrorTargets = lambda _store_id: (),
     ) -> None:
         self._db = db
         self._clock = clock
         self._max_attempts = max_attempts
+        self._mirrors = mirrors
+        self._mirrored_upto = 0
         self.events: list[Event] = []
         self._audit: list[audit.PendingEvent] = []
         self._session: AsyncSession | None = None
@@ -57,13 +66,36 @@ class SqlUnitOfWork:
             self._session = None
 
     async def commit(self) -> None:
+        await self._enqueue_mirrors()
         if self._audit:
             await self.session.flush()
             await audit.append_events(self.session, self._audit)
             self._audit = []
         await self.session.commit()
 
+    async def _enqueue_mirrors(self) -> None:
+        """Workspace threads follow every committed change, through the outbox like any post."""
+        changed = {
+            (event.store_id, event.conversation_id)
+            for event in self.events[self._mirrored_upto :]
+            if isinstance(event, ConversationChanged)
+        }
+        self._mirrored_upto = len(self.events)
+        for store_id, conversation_id in sorted(changed):
+            for target in self._mirrors(store_id):
+                if await outbox_rows.has_fresh(self.session, MIRROR_TOPIC, target, conversation_id):
+                    continue  # a sync that has not started yet will see this change too
+                await self.enqueue(
+                    MIRROR_TOPIC,
+                    key=f"mirror:{target}:{conversation_id}:{new_id()}",
+                    target=target,
+                    payload={"target": target},
+                    store_id=store_id,
+                    conversation_id=conversation_id,
+                )
+
     async def rollback(self) -> None:
+        self._mirrored_upto = len(self.events)
         self._audit = []
         await self.session.rollback()
 
@@ -126,6 +158,9 @@ class SqlUnitOfWork:
 
 
 def unit_of_work_factory(
-    db: Database, clock: Clock, max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    db: Database,
+    clock: Clock,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    mirrors: MirrorTargets = lambda _store_id: (),
 ) -> Callable[[], SqlUnitOfWork]:
-    return lambda: SqlUnitOfWork(db, clock, max_attempts)
+    return lambda: SqlUnitOfWork(db, clock, max_attempts, mirrors)

@@ -160,7 +160,7 @@ async def conversation_detail(session: AsyncSession, conversation_id: str) -> di
             "note": draft.note,
         },
         "events": [
-            {"kind": e.kind, "actor": e.actor, "at": _iso(e.at), "payload": e.payload}
+            {"seq": e.seq, "kind": e.kind, "actor": e.actor, "at": _iso(e.at), "payload": e.payload}
             for e in events
         ],
     }

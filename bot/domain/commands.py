@@ -78,6 +78,7 @@ class SendReply(Command):
     conversation_id: str
     actor_id: str
     text: str
+    source_ref: str | None = None  # where the person wrote it, e.g. a Slack message
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class AddNote(Command):
     conversation_id: str
     actor_id: str
     text: str
+    source_ref: str | None = None
 
 
 @dataclass(frozen=True)

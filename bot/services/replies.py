@@ -24,6 +24,7 @@ async def queue_reply(
     text: str,
     author_id: str,
     draft: Draft | None = None,
+    source_ref: str | None = None,
 ) -> Message:
     """Write the outbound message and its delivery in the caller's transaction."""
     now = clock.now()
@@ -39,6 +40,7 @@ async def queue_reply(
         channel_account_id=conversation.channel_account_id,
         author_id=author_id,
         delivery_status=DeliveryStatus.QUEUED,
+        external_id=source_ref,
     )
     uow.repo.add(message)
     if draft is not None:

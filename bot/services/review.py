@@ -35,7 +35,8 @@ MAX_TEXT = 20_000
 async def _member(uow: UnitOfWork, member_id: str) -> Member:
     member = await uow.repo.get_member(member_id)
     if member is None:
-        raise NotAuthorized(f"unknown member {member_id}")
+        # Someone outside the team pressed a button: refuse, and keep the evidence.
+        return Member(id=member_id, name=member_id, roles={})
     return member
 
 
@@ -248,7 +249,9 @@ async def send_reply(cmd: SendReply, uow: UnitOfWork, clock: Clock) -> str:
             store_id=conversation.store_id,
             why="replied by hand",
         )
-        message = await queue_reply(uow, clock, conversation, text=text, author_id=member.id)
+        message = await queue_reply(
+            uow, clock, conversation, text=text, author_id=member.id, source_ref=cmd.source_ref
+        )
         await _record(
             uow, clock, conversation, actor=member.id, action="reply", kind="replied", after=text
         )
@@ -270,6 +273,7 @@ async def add_note(cmd: AddNote, uow: UnitOfWork, clock: Clock) -> str:
             text=_clean_text(cmd.text),
             created_at=clock.now(),
             author_id=member.id,
+            external_id=cmd.source_ref,
         )
         uow.repo.add(note)
         await _record(

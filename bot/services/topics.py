@@ -2,3 +2,4 @@
 
 DRAFT = "pipeline.draft"
 CUSTOMER_SEND = "customer.send"
+MIRROR = "workspace.mirror"
