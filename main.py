@@ -30,11 +30,13 @@ from bot.domain.model import ChannelAccount, Store
 from bot.domain.permissions import Member
 from bot.http import create_app
 from bot.ports import Clock, CustomerChannel, Drafter
+from bot.services import topics
 from bot.services.outbox_worker import WorkerSettings
 from bot.services.rate_limit import RateLimiter
 from bot.services.retry_policy import RetryPolicy
 from bot.workspaces.console.auth import ConsoleAuth
 from bot.workspaces.console.routes import console_routes
+from bot.workspaces.slack.wiring import SlackWiring, slack_http_routes
 from connectors.webchat import WebchatAccount
 from connectors.webchat.channel import WebchatChannel
 from connectors.webchat.routes import webchat_routes
@@ -213,8 +215,11 @@ async def start_app(
 
     feed = ChangeFeed(db)
     outbox = settings.outbox
+    slack = SlackWiring.build(settings, db, clock) if settings.slack is not None else None
     core = bootstrap(
-        uow_factory=unit_of_work_factory(db, clock, outbox.max_attempts),
+        uow_factory=unit_of_work_factory(
+            db, clock, outbox.max_attempts, slack.targets if slack else lambda _store: ()
+        ),
         clock=clock,
         retriever=retriever,
         drafter=drafter,
@@ -225,6 +230,7 @@ async def start_app(
         retry_policy=retry_policy
         or RetryPolicy(outbox.base_backoff_seconds, outbox.max_backoff_seconds),
         worker_settings=worker_settings,
+        topic_handlers={topics.MIRROR: slack.mirror} if slack else None,
     )
 
     stop_event = asyncio.Event()
@@ -241,6 +247,10 @@ async def start_app(
     ]
     if settings.console.demo_sign_in:
         contributors.append(demo_marketplace_routes(webhook_accounts))
+    if slack is not None:
+        slack_app = slack.bolt_app(core.bus, db, clock)
+        if slack.app_token is None:
+            contributors.append(slack_http_routes(slack_app))
     app = create_app(contributors)
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2.0)
     await runner.setup()
@@ -250,6 +260,10 @@ async def start_app(
     base_url = settings.server.public_url or f"http://{bound[0]}:{bound[1]}"
 
     tasks = [asyncio.create_task(feed.run(stop_event), name="change-feed")]
+    if slack is not None and slack.app_token is not None:
+        tasks.append(
+            asyncio.create_task(slack.run_socket_mode(slack_app, stop_event), name="slack-socket")
+        )
     if run_worker:
         tasks.append(asyncio.create_task(core.worker.run(stop_event), name="outbox-worker"))
     return RunningApp(

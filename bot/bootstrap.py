@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 
 from bot.domain import commands
+from bot.domain.events import OutboxEnqueued
 from bot.ports import Clock, CustomerChannel, Drafter, Retriever, UnitOfWork
 from bot.services import delivery, drafting, intake, review, topics
 from bot.services.messagebus import Listener, MessageBus
 from bot.services.outbox_topics import CustomerSend, DraftJob
-from bot.services.outbox_worker import OutboxWorker, WorkerSettings
+from bot.services.outbox_worker import OutboxWorker, TopicHandler, WorkerSettings
 from bot.services.rate_limit import RateLimiter
 from bot.services.retry_policy import RetryPolicy
 
@@ -34,6 +35,7 @@ def bootstrap(
     limiter: RateLimiter | None = None,
     retry_policy: RetryPolicy | None = None,
     worker_settings: WorkerSettings | None = None,
+    topic_handlers: Mapping[str, TopicHandler] | None = None,
 ) -> Core:
     handlers = {
         commands.ReceiveCustomerMessage: partial(intake.receive_customer_message, clock=clock),
@@ -48,6 +50,7 @@ def bootstrap(
         commands.AddNote: partial(review.add_note, clock=clock),
         commands.Resolve: partial(review.resolve, clock=clock),
         commands.RetryDelivery: partial(review.retry_delivery, clock=clock),
+        commands.RefuseAction: partial(review.refuse_action, clock=clock),
         commands.RecordDelivery: delivery.record_delivery,
         commands.RecordDeliveryFailure: delivery.record_delivery_failure,
     }
@@ -55,7 +58,11 @@ def bootstrap(
     worker = OutboxWorker(
         uow_factory,
         clock,
-        {topics.DRAFT: DraftJob(bus), topics.CUSTOMER_SEND: CustomerSend(bus, channel_for)},
+        {
+            topics.DRAFT: DraftJob(bus),
+            topics.CUSTOMER_SEND: CustomerSend(bus, channel_for),
+            **(topic_handlers or {}),
+        },
         limiter or RateLimiter(rate_per_second=5.0, burst=10),
         retry_policy or RetryPolicy(),
         worker_id,
@@ -63,8 +70,6 @@ def bootstrap(
     )
 
     def wake_worker(event: object) -> None:
-        from bot.domain.events import OutboxEnqueued
-
         if isinstance(event, OutboxEnqueued):
             worker.wake()
 

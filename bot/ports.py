@@ -86,9 +86,12 @@ class OutboundReply:
 class DeliveryError(Exception):
     """A connector could not deliver; `permanent` ones are not retried."""
 
-    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+    def __init__(
+        self, reason: str, *, permanent: bool = False, retry_after: float | None = None
+    ) -> None:
         super().__init__(reason)
         self.permanent = permanent
+        self.retry_after = retry_after  # the platform said when to come back (HTTP 429)
 
 
 class CustomerChannel(Protocol):

@@ -133,6 +133,7 @@ async def conversation_detail(session: AsyncSession, conversation_id: str) -> di
             "channel_kind": head.channel_kind,
             "review_required": head.review_required,
             "assignee_id": head.assignee_id,
+            "customer_id": head.customer_id,
             "opened_at": _iso(head.opened_at),
             "updated_at": _iso(head.updated_at),
         },
@@ -144,6 +145,7 @@ async def conversation_detail(session: AsyncSession, conversation_id: str) -> di
                 "created_at": _iso(m.created_at),
                 "author_id": m.author_id,
                 "delivery_status": m.delivery_status.value if m.delivery_status else None,
+                "source_ref": m.external_id if m.direction.value != "in" else None,
             }
             for m in thread
         ],
@@ -258,3 +260,57 @@ async def conversation_belongs_to(
         )
     ).first()
     return row is not None
+
+
+async def conversation_drafts(session: AsyncSession, conversation_id: str) -> list[dict[str, Any]]:
+    """Every draft of a conversation with its outcome, for cards that are updated in place."""
+    rows = (
+        await session.execute(
+            select(drafts)
+            .where(drafts.c.conversation_id == conversation_id)
+            .order_by(drafts.c.created_at)
+        )
+    ).all()
+    return [
+        {
+            "id": d.id,
+            "text": d.text,
+            "route": d.route.value,
+            "status": d.status.value,
+            "confident": d.confident,
+            "language": d.language,
+            "citations": d.citations,
+            "risk_reasons": d.risk_reasons,
+            "note": d.note,
+            "created_at": _iso(d.created_at),
+            "decided_by": d.decided_by,
+            "decided_at": _iso(d.decided_at),
+            "reply_message_id": d.reply_message_id,
+        }
+        for d in rows
+    ]
+
+
+async def customer_conversation_count(session: AsyncSession, customer_id: str) -> int:
+    """How often this customer wrote before, in any store: context for the team."""
+    count = (
+        await session.execute(
+            select(func.count())
+            .select_from(conversations)
+            .where(conversations.c.customer_id == customer_id)
+        )
+    ).scalar()
+    return int(count or 0)
+
+
+async def draft_with_conversation(session: AsyncSession, draft_id: str) -> dict[str, Any] | None:
+    row = (
+        await session.execute(
+            select(drafts.c.id, drafts.c.text, drafts.c.conversation_id).where(
+                drafts.c.id == draft_id
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    return {"id": row.id, "text": row.text, "conversation_id": row.conversation_id}

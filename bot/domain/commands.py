@@ -96,6 +96,17 @@ class Resolve(Command):
 
 
 @dataclass(frozen=True)
+class RefuseAction(Command):
+    """A surface refused something before the core saw it (e.g. a press in a read-only
+    channel); the refusal is evidence all the same."""
+
+    conversation_id: str
+    actor_id: str
+    action: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class RetryDelivery(Command):
     outbox_id: int
     actor_id: str

@@ -120,6 +120,12 @@ class OutboxWorker:
         try:
             await handler.deliver(item)
         except DeliveryError as failure:
+            if failure.retry_after is not None and not failure.permanent:
+                # Rate limited: come back when told, without spending an attempt.
+                await self._reschedule(
+                    item, failure.retry_after, error=str(failure), count_attempt=False
+                )
+                return
             await self._fail(item, handler, str(failure), permanent=failure.permanent)
         except DomainError as failure:
             await self._fail(item, handler, f"{type(failure).__name__}: {failure}", permanent=True)

@@ -7,6 +7,7 @@ from bot.domain.commands import (
     ApproveDraft,
     EditAndSendDraft,
     Escalate,
+    RefuseAction,
     Resolve,
     RetryDelivery,
     SendReply,
@@ -296,6 +297,20 @@ async def resolve(cmd: Resolve, uow: UnitOfWork, clock: Clock) -> None:
         conversation.status = ConversationStatus.RESOLVED
         conversation.resolved_at = clock.now()
         await _record(uow, clock, conversation, actor=member.id, action="resolve", kind="resolved")
+        await uow.commit()
+
+
+async def refuse_action(cmd: RefuseAction, uow: UnitOfWork, clock: Clock) -> None:
+    async with uow:
+        conversation = await _conversation(uow, cmd.conversation_id)
+        await uow.audit(
+            "denied",
+            actor=cmd.actor_id,
+            store_id=conversation.store_id,
+            conversation_id=conversation.id,
+            payload={"action": cmd.action, "reason": cmd.reason},
+        )
+        uow.record(ConversationChanged(conversation.store_id, conversation.id))
         await uow.commit()
 
 

@@ -1,0 +1,1 @@
+"""Slack surface: store threads, draft cards and modals rendered with Block Kit."""

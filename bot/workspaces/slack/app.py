@@ -1,0 +1,210 @@
+"""The Slack edge: bolt listeners that translate presses and thread replies into commands.
+
+Listeners ack first and hand over to the bus; they hold no business rules. Refusals come
+back to the person as an ephemeral message; the core has already put them in evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.clock import SystemClock
+from bot.domain import commands
+from bot.domain.errors import DomainError
+from bot.ports import Clock
+from bot.services.messagebus import MessageBus
+from bot.workspaces.slack import blocks
+from bot.workspaces.slack.api import SlackApi
+from storage import inbound, views
+from storage import workspace_posts as wp
+from storage.database import Database
+
+NOTE_PREFIX = "note:"
+EVENT_SOURCE = "slack:events"
+
+
+@dataclass(frozen=True)
+class SlackDirectory:
+    """Who is who: Slack users to members, and which channels are read-only client mirrors."""
+
+    members_by_user: Mapping[str, str]
+    client_channels: frozenset[str]
+
+    def actor(self, user_id: str) -> str:
+        # An unknown Slack user acts under a name no role matches: the core refuses it.
+        return self.members_by_user.get(user_id, f"slack:{user_id}")
+
+
+def build_slack_app(
+    *,
+    client: AsyncWebClient,
+    signing_secret: str | None,
+    bus: MessageBus,
+    db: Database,
+    api: SlackApi,
+    directory: SlackDirectory,
+    clock: Clock | None = None,
+) -> AsyncApp:
+    clock = clock or SystemClock()
+    app = AsyncApp(
+        client=client,
+        signing_secret=signing_secret,
+        process_before_response=True,
+        request_verification_enabled=signing_secret is not None,
+        ignoring_self_events_enabled=True,
+    )
+
+    async def run(
+        command: commands.Command, *, channel: str, user: str, thread_ts: str | None
+    ) -> bool:
+        try:
+            await bus.handle(command)
+        except DomainError as refusal:
+            await api.ephemeral(channel, user, blocks.not_allowed_text(str(refusal)), thread_ts)
+            return False
+        return True
+
+    async def refuse_in_client_channel(
+        body: dict[str, Any], conversation_id: str, action: str
+    ) -> bool:
+        channel = (body.get("channel") or {}).get("id", "")
+        if channel not in directory.client_channels:
+            return False
+        user = body["user"]["id"]
+        await bus.handle(
+            commands.RefuseAction(
+                conversation_id, directory.actor(user), action, "read-only client channel"
+            )
+        )
+        await api.ephemeral(
+            channel, user, blocks.not_allowed_text("this channel is read-only"), None
+        )
+        return True
+
+    async def draft_conversation(draft_id: str) -> dict[str, Any] | None:
+        async with db.read_sessions() as session:
+            for_draft = await views.draft_with_conversation(session, draft_id)
+        return for_draft
+
+    def where(body: dict[str, Any]) -> tuple[str, str, str | None]:
+        channel = (body.get("channel") or {}).get("id", "")
+        message = body.get("message") or {}
+        return channel, body["user"]["id"], message.get("thread_ts") or message.get("ts")
+
+    @app.action(blocks.APPROVE)
+    async def approve(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        found = await draft_conversation(action["value"])
+        if found is None or await refuse_in_client_channel(
+            body, found["conversation_id"], "approve"
+        ):
+            return
+        channel, user, thread_ts = where(body)
+        await run(
+            commands.ApproveDraft(action["value"], directory.actor(user)),
+            channel=channel,
+            user=user,
+            thread_ts=thread_ts,
+        )
+
+    @app.action(blocks.EDIT)
+    async def edit(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        found = await draft_conversation(action["value"])
+        if found is None or await refuse_in_client_channel(body, found["conversation_id"], "edit"):
+            return
+        await api.open_view(body["trigger_id"], blocks.edit_modal(action["value"], found["text"]))
+
+    @app.view(blocks.EDIT_SUBMIT)
+    async def edit_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        draft_id = view["private_metadata"]
+        text = view["state"]["values"][blocks.EDIT_INPUT_BLOCK][blocks.EDIT_INPUT_ACTION]["value"]
+        try:
+            await bus.handle(
+                commands.EditAndSendDraft(draft_id, directory.actor(body["user"]["id"]), text or "")
+            )
+        except DomainError as refusal:
+            await ack(response_action="errors", errors={blocks.EDIT_INPUT_BLOCK: str(refusal)})
+            return
+        await ack()
+
+    @app.action(blocks.ESCALATE)
+    async def escalate(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        if await refuse_in_client_channel(body, action["value"], "escalate"):
+            return
+        await api.open_view(body["trigger_id"], blocks.escalate_modal(action["value"]))
+
+    @app.view(blocks.ESCALATE_SUBMIT)
+    async def escalate_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        conversation_id = view["private_metadata"]
+        values = view["state"]["values"][blocks.REASON_INPUT_BLOCK][blocks.REASON_INPUT_ACTION]
+        try:
+            await bus.handle(
+                commands.Escalate(
+                    conversation_id, directory.actor(body["user"]["id"]), values["value"] or ""
+                )
+            )
+        except DomainError as refusal:
+            await ack(response_action="errors", errors={blocks.REASON_INPUT_BLOCK: str(refusal)})
+            return
+        await ack()
+
+    @app.action(blocks.TAKE_OVER)
+    async def take_over(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        if await refuse_in_client_channel(body, action["value"], "take_over"):
+            return
+        channel, user, thread_ts = where(body)
+        await run(
+            commands.TakeOver(action["value"], directory.actor(user)),
+            channel=channel,
+            user=user,
+            thread_ts=thread_ts,
+        )
+
+    @app.event("message")
+    async def thread_reply(body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("bot_id") or event.get("subtype"):
+            return  # our own posts, other bots, edits and deletions are not replies
+        thread_ts, channel, user = event.get("thread_ts"), event.get("channel"), event.get("user")
+        if not thread_ts or thread_ts == event.get("ts") or not channel or not user:
+            return
+        event_id = str(body.get("event_id") or f"{channel}:{event.get('ts')}")
+        if not await inbound.claim_event(db, EVENT_SOURCE, event_id, clock.now()):
+            return  # Slack retried a delivery we already handled
+        async with db.read_sessions() as session:
+            thread = await wp.find_thread_by_parent(session, channel, thread_ts)
+        if thread is None:
+            return
+        if channel in directory.client_channels:
+            await bus.handle(
+                commands.RefuseAction(
+                    thread.conversation_id,
+                    directory.actor(user),
+                    "reply",
+                    "read-only client channel",
+                )
+            )
+            await api.ephemeral(
+                channel, user, blocks.not_allowed_text("this channel is read-only"), thread_ts
+            )
+            return
+        text = str(event.get("text") or "")
+        source = f"slack:{channel}:{event['ts']}"
+        actor = directory.actor(user)
+        command: commands.Command
+        if text.lower().startswith(NOTE_PREFIX):
+            command = commands.AddNote(
+                thread.conversation_id, actor, text[len(NOTE_PREFIX) :].strip(), source_ref=source
+            )
+        else:
+            command = commands.SendReply(thread.conversation_id, actor, text, source_ref=source)
+        await run(command, channel=channel, user=user, thread_ts=thread_ts)
+
+    return app

@@ -1,0 +1,277 @@
+"""Keeps a conversation's Slack thread in step with Storedesk, one idempotent sync at a time.
+
+Each outbox row of topic `workspace.mirror` asks for one conversation in one channel to be
+brought up to date: the parent at the channel root (never anything else there), then every
+message, draft card and notable event in its thread, in order. Every item is claimed in the
+database before it is posted and carries its key in Slack message metadata, so a crash or a
+timeout is reconciled by reading the thread rather than posting twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bot.ports import Clock, DeliveryError, OutboxItem
+from bot.workspaces.slack import blocks
+from bot.workspaces.slack.api import SlackApi, ThreadLost, UnsureSend
+from storage import outbox as outbox_rows
+from storage import views
+from storage import workspace_posts as wp
+from storage.database import Database
+
+SHOWN_EVENTS = frozenset({"escalated", "taken_over", "resolved", "delivery_failed", "denied"})
+STAFF_TARGET, CLIENT_TARGET = "slack", "slack-client"
+
+
+def target_name(channel: str, *, interactive: bool) -> str:
+    return f"{STAFF_TARGET if interactive else CLIENT_TARGET}:{channel}"
+
+
+def parse_target(target: str) -> tuple[str, bool]:
+    kind, _, channel = target.partition(":")
+    return channel, kind == STAFF_TARGET
+
+
+@dataclass(frozen=True)
+class Item:
+    key: str
+    text: str
+    blocks: list[dict[str, Any]]
+    updatable: bool = False
+
+    @property
+    def content_hash(self) -> str:
+        return hashlib.sha256(
+            json.dumps([self.text, self.blocks], sort_keys=True).encode()
+        ).hexdigest()
+
+
+class SlackMirror:
+    def __init__(
+        self,
+        api: SlackApi,
+        db: Database,
+        clock: Clock,
+        store_names: Mapping[str, str],
+        member_names: Mapping[str, str],
+        supervisor_check: Callable[[dict[str, Any], dict[str, Any]], bool],
+    ) -> None:
+        self._api = api
+        self._db = db
+        self._clock = clock
+        self._store_names = store_names
+        self._member_names = member_names
+        self._needs_supervisor = supervisor_check
+
+    # --- TopicHandler -----------------------------------------------------------------------
+
+    async def deliver(self, item: OutboxItem) -> None:
+        channel, interactive = parse_target(item.payload["target"])
+        if item.conversation_id is not None:
+            await self.sync(item.payload["target"], item.conversation_id, channel, interactive)
+        async with self._db.write_sessions() as session, session.begin():
+            await outbox_rows.mark_sent(session, item.id, self._clock.now())
+
+    async def give_up(self, item: OutboxItem, error: str) -> None:
+        async with self._db.write_sessions() as session, session.begin():
+            await outbox_rows.mark_dead(session, item.id, now=self._clock.now(), error=error)
+
+    # --- sync -------------------------------------------------------------------------------
+
+    async def sync(
+        self, target: str, conversation_id: str, channel: str, interactive: bool
+    ) -> None:
+        for _attempt in range(2):  # a lost parent is replaced once per run
+            try:
+                await self._sync_once(target, conversation_id, channel, interactive)
+                return
+            except ThreadLost:
+                await self._replace_parent(target, conversation_id, channel)
+        raise DeliveryError("the new parent was lost too; will try again later")
+
+    async def _sync_once(
+        self, target: str, conversation_id: str, channel: str, interactive: bool
+    ) -> None:
+        async with self._db.read_sessions() as session:
+            detail = await views.conversation_detail(session, conversation_id)
+            if detail is None:
+                return
+            drafts = await views.conversation_drafts(session, conversation_id)
+            history = await views.customer_conversation_count(
+                session, detail["conversation"]["customer_id"]
+            )
+        async with self._db.write_sessions() as session, session.begin():
+            thread = await wp.get_thread(session, target, conversation_id)
+            if thread is None:
+                thread = await wp.open_thread(
+                    session, target, conversation_id, channel, self._clock.now()
+                )
+        parent = self._parent_item(detail, history - 1, thread.lost_permalink)
+        if thread.parent_ts is None:
+            ts = await self._post_once(thread, parent, parent_ts=None)
+            async with self._db.write_sessions() as session, session.begin():
+                await wp.set_parent(session, thread, ts)
+            thread = wp.ThreadRef(
+                thread.target,
+                thread.conversation_id,
+                thread.generation,
+                channel,
+                ts,
+                thread.lost_permalink,
+            )
+        async with self._db.read_sessions() as session:
+            posted = await wp.posts(session, thread)
+        if posted.get(parent.key) and posted[parent.key].content_hash != parent.content_hash:
+            await self._update(thread, parent, posted[parent.key])
+        for item in self._thread_items(detail, drafts, interactive, channel):
+            existing = posted.get(item.key)
+            if existing is not None and existing.status == wp.POSTED:
+                if item.updatable and existing.content_hash != item.content_hash:
+                    await self._update(thread, item, existing)
+                continue
+            await self._post_once(thread, item, parent_ts=thread.parent_ts)
+
+    async def _replace_parent(self, target: str, conversation_id: str, channel: str) -> None:
+        async with self._db.read_sessions() as session:
+            old = await wp.get_thread(session, target, conversation_id)
+        link = None
+        if old is not None and old.parent_ts is not None:
+            link = await self._api.permalink(old.channel, old.parent_ts)
+        async with self._db.write_sessions() as session, session.begin():
+            await wp.open_thread(
+                session, target, conversation_id, channel, self._clock.now(), lost_permalink=link
+            )
+
+    # --- posting with crash safety ----------------------------------------------------------
+
+    async def _post_once(self, thread: wp.ThreadRef, item: Item, *, parent_ts: str | None) -> str:
+        now = self._clock.now()
+        async with self._db.write_sessions() as session, session.begin():
+            claimed = await wp.begin_post(session, thread, item.key, now)
+            existing = None if claimed else (await wp.posts(session, thread)).get(item.key)
+        if existing is not None:
+            if existing.status == wp.POSTED and existing.ts:
+                return existing.ts
+            # Left `posting` by a crash or an unsure answer: is it in Slack already?
+            found = await self._api.find_item(thread.channel, parent_ts, item.key)
+            if found is not None:
+                await self._finish(thread, item, found)
+                return found
+        try:
+            ts = await self._api.post(
+                thread.channel, item.text, item.blocks, item_key=item.key, thread_ts=parent_ts
+            )
+        except UnsureSend:
+            raise  # the row stays `posting`; the next sync looks before it posts
+        await self._finish(thread, item, ts)
+        return ts
+
+    async def _finish(self, thread: wp.ThreadRef, item: Item, ts: str) -> None:
+        async with self._db.write_sessions() as session, session.begin():
+            await wp.finish_post(
+                session, thread, item.key, ts, item.content_hash, self._clock.now()
+            )
+
+    async def _update(self, thread: wp.ThreadRef, item: Item, existing: wp.PostRef) -> None:
+        if existing.ts is None:
+            return
+        await self._api.update(thread.channel, existing.ts, item.text, item.blocks)
+        await self._finish(thread, item, existing.ts)
+
+    # --- what the thread should show --------------------------------------------------------
+
+    def _name(self, actor: str | None, customer_name: str) -> str:
+        if actor is None:
+            return "someone"
+        if actor.startswith("customer:"):
+            return customer_name
+        if actor.startswith("storedesk"):
+            return "Storedesk"
+        return self._member_names.get(actor, actor)
+
+    def _parent_item(
+        self, detail: dict[str, Any], history_count: int, lost_permalink: str | None
+    ) -> Item:
+        conversation = detail["conversation"]
+        text, parent_blocks = blocks.parent_message(
+            conversation,
+            store_name=self._store_names.get(conversation["store_id"], conversation["store_id"]),
+            history_count=max(0, history_count),
+            previous_permalink=lost_permalink,
+        )
+        return Item("parent", text, parent_blocks, updatable=True)
+
+    def _thread_items(
+        self,
+        detail: dict[str, Any],
+        drafts: list[dict[str, Any]],
+        interactive: bool,
+        channel: str,
+    ) -> list[Item]:
+        conversation = detail["conversation"]
+        customer = conversation["customer_name"]
+        timeline: list[tuple[str, int, Item]] = []
+        own_prefix = f"slack:{channel}:"
+        for message in detail["messages"]:
+            if (message.get("source_ref") or "").startswith(own_prefix):
+                continue  # written in this very thread by a member: already there
+            text, message_blocks = blocks.thread_message(
+                message,
+                customer_name=customer,
+                author_name=self._name(message.get("author_id"), customer),
+            )
+            updatable = message["direction"] == "out"  # delivery status changes
+            timeline.append(
+                (
+                    message["created_at"],
+                    0,
+                    Item(f"msg:{message['id']}", text, message_blocks, updatable),
+                )
+            )
+        for draft in drafts:
+            if draft["status"] == "discarded" and not draft["confident"]:
+                continue
+            decided = self._decision(draft, detail["events"], customer)
+            text, card = blocks.draft_card(
+                draft,
+                interactive=interactive,
+                needs_supervisor=self._needs_supervisor(conversation, draft),
+                decided=decided,
+                conversation_id=conversation["id"],
+            )
+            timeline.append(
+                (draft["created_at"], 1, Item(f"draft:{draft['id']}", text, card, True))
+            )
+        for event in detail["events"]:
+            if event["kind"] not in SHOWN_EVENTS:
+                continue
+            line = blocks.event_line(event, actor_name=self._name(event["actor"], customer))
+            if line is not None:
+                timeline.append((event["at"], 2, Item(f"event:{event['seq']}", line[0], line[1])))
+        timeline.sort(key=lambda entry: (entry[0], entry[1]))
+        return [item for _at, _order, item in timeline]
+
+    def _decision(
+        self, draft: dict[str, Any], events: list[dict[str, Any]], customer: str
+    ) -> dict[str, Any] | None:
+        """Who did what to a draft, read from the evidence, for the card's final state."""
+        if draft["status"] == "pending":
+            return None
+        for event in reversed(events):
+            payload = event["payload"]
+            if payload.get("draft_id") != draft["id"]:
+                continue
+            if event["kind"] == "reviewed":
+                action = "edited and sent" if payload.get("action") == "edit" else "approved"
+            elif event["kind"] == "reply_queued" and event["actor"].startswith("storedesk"):
+                action = "sent automatically"
+            elif event["kind"] == "draft_discarded":
+                action = f"set aside ({payload.get('why', 'discarded')})"
+            else:
+                continue
+            return {"action": action, "by": self._name(event["actor"], customer), "at": event["at"]}
+        return {"action": draft["status"], "by": "Storedesk", "at": draft["decided_at"] or ""}

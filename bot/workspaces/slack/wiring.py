@@ -1,0 +1,117 @@
+"""Assembles the Slack adapter from settings: client, pacing, mirror, listeners, transports."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Settings
+from bot.ports import Clock
+from bot.services.messagebus import MessageBus
+from bot.services.rate_limit import RateLimiter
+from bot.workspaces.slack.api import SlackApi
+from bot.workspaces.slack.app import SlackDirectory, build_slack_app
+from bot.workspaces.slack.mirror import SlackMirror, target_name
+from storage.database import Database
+
+SLACK_TIMEOUT_SECONDS = 10
+
+
+def needs_supervisor(conversation: dict[str, Any], draft: dict[str, Any]) -> bool:
+    return bool(conversation.get("review_required")) or draft.get("route") == "review"
+
+
+@dataclass
+class SlackWiring:
+    client: AsyncWebClient
+    api: SlackApi
+    mirror: SlackMirror
+    directory: SlackDirectory
+    signing_secret: str | None
+    app_token: str | None
+    _targets: dict[str, tuple[str, ...]]
+
+    @classmethod
+    def build(cls, settings: Settings, db: Database, clock: Clock) -> SlackWiring:
+        slack = settings.slack
+        assert slack is not None
+        # The SDK's own retries stay off: a retried post could appear twice; the outbox retries.
+        client = AsyncWebClient(
+            token=slack.bot_token(),
+            base_url=slack.api_url,
+            timeout=SLACK_TIMEOUT_SECONDS,
+            retry_handlers=[],
+        )
+        api = SlackApi(client, RateLimiter(slack.rate_per_second, slack.burst))
+        targets: dict[str, tuple[str, ...]] = {}
+        client_channels: set[str] = set()
+        for store in settings.stores:
+            if store.slack is None:
+                continue
+            names = [target_name(store.slack.channel, interactive=True)]
+            if store.slack.client_channel:
+                names.append(target_name(store.slack.client_channel, interactive=False))
+                client_channels.add(store.slack.client_channel)
+            targets[store.id] = tuple(names)
+        mirror = SlackMirror(
+            api,
+            db,
+            clock,
+            store_names={s.id: s.name for s in settings.stores},
+            member_names={m.id: m.name for m in settings.members},
+            supervisor_check=needs_supervisor,
+        )
+        directory = SlackDirectory(
+            members_by_user={m.slack_user_id: m.id for m in settings.members if m.slack_user_id},
+            client_channels=frozenset(client_channels),
+        )
+        app_token = slack.app_token()
+        secret = None if app_token else slack.signing_secret()
+        return cls(client, api, mirror, directory, secret, app_token, targets)
+
+    def targets(self, store_id: str) -> tuple[str, ...]:
+        return self._targets.get(store_id, ())
+
+    def bolt_app(self, bus: MessageBus, db: Database, clock: Clock) -> AsyncApp:
+        return build_slack_app(
+            client=self.client,
+            signing_secret=self.signing_secret,
+            bus=bus,
+            db=db,
+            api=self.api,
+            directory=self.directory,
+            clock=clock,
+        )
+
+    async def run_socket_mode(self, app: AsyncApp, stop: asyncio.Event) -> None:
+        """Socket Mode: no public URL; Slack delivers over a websocket we open."""
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        handler = AsyncSocketModeHandler(app, self.app_token)
+        await handler.connect_async()
+        try:
+            await stop.wait()
+        finally:
+            with contextlib.suppress(Exception):
+                await handler.close_async()
+
+
+def slack_http_routes(app: AsyncApp) -> Callable[[web.Application], None]:
+    """HTTP mode: bolt checks every request's signature; a bad one is answered 401."""
+
+    async def dispatch(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
+
+    def contribute(web_app: web.Application) -> None:
+        web_app.router.add_post("/slack/events", dispatch)
+        web_app.router.add_post("/slack/actions", dispatch)
+
+    return contribute
