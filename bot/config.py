@@ -145,6 +145,7 @@ class SlackConfig(_Strict):
     api_url: str = "https://slack.com/api/"
     rate_per_second: Annotated[float, Field(gt=0)] = 1.0
     burst: Annotated[int, Field(ge=1)] = 3
+    timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 10.0
 
     def bot_token(self) -> str:
         token = os.environ.get(self.bot_token_env, "")

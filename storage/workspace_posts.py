@@ -34,6 +34,7 @@ class PostRef:
     status: str
     ts: str | None
     content_hash: str | None
+    updated_at: datetime | None = None
 
 
 async def get_thread(session: AsyncSession, target: str, conversation_id: str) -> ThreadRef | None:
@@ -117,7 +118,9 @@ async def posts(session: AsyncSession, thread: ThreadRef) -> dict[str, PostRef]:
             )
         )
     ).all()
-    return {r.item_key: PostRef(r.item_key, r.status, r.ts, r.content_hash) for r in rows}
+    return {
+        r.item_key: PostRef(r.item_key, r.status, r.ts, r.content_hash, r.updated_at) for r in rows
+    }
 
 
 def _post_key(thread: ThreadRef, item_key: str) -> list[object]:

@@ -9,6 +9,7 @@ timeout is reconciled by reading the thread rather than posting twice.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import Callable, Mapping
@@ -59,6 +60,7 @@ class SlackMirror:
         store_names: Mapping[str, str],
         member_names: Mapping[str, str],
         supervisor_check: Callable[[dict[str, Any], dict[str, Any]], bool],
+        in_flight_seconds: float = 30.0,
     ) -> None:
         self._api = api
         self._db = db
@@ -66,6 +68,8 @@ class SlackMirror:
         self._store_names = store_names
         self._member_names = member_names
         self._needs_supervisor = supervisor_check
+        self._in_flight_seconds = in_flight_seconds
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
 
     # --- TopicHandler -----------------------------------------------------------------------
 
@@ -83,6 +87,17 @@ class SlackMirror:
     # --- sync -------------------------------------------------------------------------------
 
     async def sync(
+        self, target: str, conversation_id: str, channel: str, interactive: bool
+    ) -> None:
+        # One sync per thread at a time in this process; across processes the `posting`
+        # claim and its age keep two workers from posting the same item.
+        lock = self._locks.setdefault((target, conversation_id), asyncio.Lock())
+        async with lock:
+            await self._sync_locked(target, conversation_id, channel, interactive)
+        if not lock.locked():
+            self._locks.pop((target, conversation_id), None)
+
+    async def _sync_locked(
         self, target: str, conversation_id: str, channel: str, interactive: bool
     ) -> None:
         for _attempt in range(2):  # a lost parent is replaced once per run
@@ -140,7 +155,10 @@ class SlackMirror:
             old = await wp.get_thread(session, target, conversation_id)
         link = None
         if old is not None and old.parent_ts is not None:
-            link = await self._api.permalink(old.channel, old.parent_ts)
+            # A deleted parent has no permalink any more; then name where it was.
+            link = await self._api.permalink(old.channel, old.parent_ts) or (
+                f"the earlier parent message (ts {old.parent_ts}) is no longer available"
+            )
         async with self._db.write_sessions() as session, session.begin():
             await wp.open_thread(
                 session, target, conversation_id, channel, self._clock.now(), lost_permalink=link
@@ -156,6 +174,12 @@ class SlackMirror:
         if existing is not None:
             if existing.status == wp.POSTED and existing.ts:
                 return existing.ts
+            age = (now - existing.updated_at).total_seconds() if existing.updated_at else 1e9
+            if age < self._in_flight_seconds:
+                # Another worker may be posting it right now: looking could miss it.
+                raise DeliveryError(
+                    f"{item.key} is being posted elsewhere", retry_after=self._in_flight_seconds
+                )
             # Left `posting` by a crash or an unsure answer: is it in Slack already?
             found = await self._api.find_item(thread.channel, parent_ts, item.key)
             if found is not None:

@@ -22,8 +22,6 @@ from bot.workspaces.slack.app import SlackDirectory, build_slack_app
 from bot.workspaces.slack.mirror import SlackMirror, target_name
 from storage.database import Database
 
-SLACK_TIMEOUT_SECONDS = 10
-
 
 def needs_supervisor(conversation: dict[str, Any], draft: dict[str, Any]) -> bool:
     return bool(conversation.get("review_required")) or draft.get("route") == "review"
@@ -47,7 +45,7 @@ class SlackWiring:
         client = AsyncWebClient(
             token=slack.bot_token(),
             base_url=slack.api_url,
-            timeout=SLACK_TIMEOUT_SECONDS,
+            timeout=int(max(1, slack.timeout_seconds)),
             retry_handlers=[],
         )
         api = SlackApi(client, RateLimiter(slack.rate_per_second, slack.burst))
@@ -68,6 +66,7 @@ class SlackWiring:
             store_names={s.id: s.name for s in settings.stores},
             member_names={m.id: m.name for m in settings.members},
             supervisor_check=needs_supervisor,
+            in_flight_seconds=3 * slack.timeout_seconds,
         )
         directory = SlackDirectory(
             members_by_user={m.slack_user_id: m.id for m in settings.members if m.slack_user_id},
