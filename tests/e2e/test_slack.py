@@ -334,3 +334,116 @@ async def test_an_unsure_post_is_reconciled_not_repeated(slack_app, slack, http)
         for m in slack.messages(STORE_CHANNEL)
     ]
     assert keys.count("parent") == 1
+
+
+async def test_a_request_with_a_bad_signature_is_refused(slack_app, http):
+    press = button_press(
+        user="USAM",
+        channel=STORE_CHANNEL,
+        action_id=blocks.APPROVE,
+        value="x",
+        message_ts="1.1",
+        thread_ts="1.0",
+    )
+    status, _ = await post_interaction(http, slack_app.base_url, press, secret="not-the-secret")
+    assert status == 401
+
+
+def test_http_mode_without_a_signing_secret_fails_at_start(tmp_path, monkeypatch):
+    from bot.config import ConfigError, load_settings
+
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.delenv("SLACK_SIGNING_SECRET", raising=False)
+    monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
+    config = tmp_path / "storedesk.toml"
+    config.write_text(
+        '[slack]\n[[stores]]\nid = "s"\nname = "S"\nbrand = "B"\nlanguages = ["en"]\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET"):
+        load_settings(config)
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1-test")  # Socket Mode needs no secret
+    assert load_settings(config).slack is not None
+
+
+async def test_escalate_and_take_over_from_the_card(slack_app, slack, http):
+    await post_webhook(http, slack_app.base_url, webhook_body("m-10", "How do I return an item?"))
+    card = await wait_for_card(slack)
+    conversation_id = buttons(card)[blocks.ESCALATE]
+    press = button_press(
+        user="UANA",
+        channel=STORE_CHANNEL,
+        action_id=blocks.ESCALATE,
+        value=conversation_id,
+        message_ts=card["ts"],
+        thread_ts=card["thread_ts"],
+    )
+    await post_interaction(http, slack_app.base_url, press)
+    await wait_until(lambda: len(slack.opened_views) == 1)
+    submit = view_submission(
+        user="UANA",
+        callback_id=blocks.ESCALATE_SUBMIT,
+        private_metadata=conversation_id,
+        values={
+            blocks.REASON_INPUT_BLOCK: {
+                blocks.REASON_INPUT_ACTION: {"type": "plain_text_input", "value": "VIP customer"}
+            }
+        },
+    )
+    assert (await post_interaction(http, slack_app.base_url, submit))[0] == 200
+    await wait_until(
+        lambda: any(
+            "VIP customer" in m["text"] for m in slack.thread(STORE_CHANNEL, card["thread_ts"])
+        )
+    )
+    take = button_press(
+        user="UANA",
+        channel=STORE_CHANNEL,
+        action_id=blocks.TAKE_OVER,
+        value=conversation_id,
+        message_ts=card["ts"],
+        thread_ts=card["thread_ts"],
+    )
+    await post_interaction(http, slack_app.base_url, take)
+    await wait_until(lambda: not buttons(card_in(slack, STORE_CHANNEL) or {}))
+    async with slack_app.db.read_sessions() as session:
+        from sqlalchemy import text
+
+        row = (
+            await session.execute(
+                text("SELECT status, assignee_id, review_required FROM conversations")
+            )
+        ).one()
+    assert (row.status, row.assignee_id, bool(row.review_required)) == ("taken_over", "ana", True)
+
+
+async def test_thread_mapping_survives_a_restart(
+    tmp_path, callback_server, embedder, slack, database_url, monkeypatch, http
+):
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
+    monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
+    settings = slack_settings(tmp_path, callback_server.url, slack.url, database_url)
+    first = await start_app(settings, port=0, embedder=embedder)
+    try:
+        await post_webhook(
+            http, first.base_url, webhook_body("r-1", "How do I return an item?", customer_id="c-r")
+        )
+        card = await wait_for_card(slack)
+    finally:
+        await first.stop()
+    second = await start_app(settings, port=0, embedder=embedder)
+    try:
+        await post_webhook(
+            http,
+            second.base_url,
+            webhook_body("r-2", "How long does shipping take?", customer_id="c-r"),
+        )
+        await wait_until(
+            lambda: any(
+                "shipping" in m["text"] for m in slack.thread(STORE_CHANNEL, card["thread_ts"])
+            )
+        )
+        assert len(roots(slack, STORE_CHANNEL)) == 1
+    finally:
+        await second.stop()

@@ -54,7 +54,8 @@ def build_slack_app(
     app = AsyncApp(
         client=client,
         signing_secret=signing_secret,
-        process_before_response=True,
+        # ack() answers Slack at once; the work continues after the HTTP response.
+        process_before_response=False,
         request_verification_enabled=signing_secret is not None,
         ignoring_self_events_enabled=True,
     )
