@@ -314,3 +314,17 @@ async def draft_with_conversation(session: AsyncSession, draft_id: str) -> dict[
     if row is None:
         return None
     return {"id": row.id, "text": row.text, "conversation_id": row.conversation_id}
+
+
+async def message_by_source_ref(session: AsyncSession, source_ref: str) -> dict[str, Any] | None:
+    """A message a person wrote on a team surface, found by where they wrote it."""
+    row = (
+        await session.execute(
+            select(messages.c.id, messages.c.conversation_id, messages.c.direction).where(
+                messages.c.external_id == source_ref, messages.c.direction != "in"
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    return {"id": row.id, "conversation_id": row.conversation_id, "direction": row.direction.value}

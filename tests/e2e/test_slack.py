@@ -447,3 +447,49 @@ async def test_thread_mapping_survives_a_restart(
         assert len(roots(slack, STORE_CHANNEL)) == 1
     finally:
         await second.stop()
+
+
+async def test_editing_a_sent_thread_reply_says_it_could_not_reach_the_customer(
+    slack_app, slack, http, callback_server
+):
+    await post_webhook(http, slack_app.base_url, webhook_body("m-11", "Tell me a joke about cats"))
+    card = await wait_for_card(slack)
+    parent_ts = card["thread_ts"]
+    reply_ts = slack.add_message(STORE_CHANNEL, "Sorry, no jokes", user="UANA", thread_ts=parent_ts)
+    reply = {
+        "type": "message",
+        "channel": STORE_CHANNEL,
+        "user": "UANA",
+        "text": "Sorry, no jokes",
+        "ts": reply_ts,
+        "thread_ts": parent_ts,
+    }
+    await post_event(http, slack_app.base_url, reply, "EvR11")
+    await wait_until(lambda: len(callback_server.calls) == 1)
+    edited = {
+        "type": "message",
+        "subtype": "message_changed",
+        "channel": STORE_CHANNEL,
+        "ts": "1800000000.000001",
+        "message": {
+            "type": "message",
+            "user": "UANA",
+            "text": "Sorry, no jokes today",
+            "ts": reply_ts,
+            "thread_ts": parent_ts,
+        },
+        "previous_message": {
+            "type": "message",
+            "user": "UANA",
+            "text": "Sorry, no jokes",
+            "ts": reply_ts,
+        },
+    }
+    await post_event(http, slack_app.base_url, edited, "EvE11")
+    await wait_until(
+        lambda: any(
+            "could not reach the customer" in m["text"]
+            for m in slack.thread(STORE_CHANNEL, parent_ts)
+        )
+    )
+    assert len(callback_server.calls) == 1

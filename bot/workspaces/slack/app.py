@@ -169,10 +169,39 @@ def build_slack_app(
             thread_ts=thread_ts,
         )
 
+    async def edit_or_delete(body: dict[str, Any], event: dict[str, Any]) -> None:
+        """Web chat and webhook customers cannot see a sent reply change: say so, in evidence."""
+        channel = str(event.get("channel") or "")
+        changed = event.get("message") or {}
+        ts = event.get("deleted_ts") or changed.get("ts") or ""
+        user = changed.get("user") or (event.get("previous_message") or {}).get("user") or ""
+        if not channel or not ts or changed.get("bot_id"):
+            return
+        event_id = str(body.get("event_id") or f"{channel}:{event.get('ts')}")
+        if not await inbound.claim_event(db, EVENT_SOURCE, event_id, clock.now()):
+            return
+        async with db.read_sessions() as session:
+            sent = await views.message_by_source_ref(session, f"slack:{channel}:{ts}")
+        if sent is None:
+            return
+        what = "deletion" if event.get("subtype") == "message_deleted" else "edit"
+        await bus.handle(
+            commands.RefuseAction(
+                sent["conversation_id"],
+                directory.actor(user) if user else "slack",
+                what,
+                f"the {what} in Slack could not reach the customer: their channel cannot change "
+                "a message already sent; send a correction as a new reply",
+            )
+        )
+
     @app.event("message")
     async def thread_reply(body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("subtype") in ("message_changed", "message_deleted"):
+            await edit_or_delete(body, event)
+            return
         if event.get("bot_id") or event.get("subtype"):
-            return  # our own posts, other bots, edits and deletions are not replies
+            return  # our own posts and other bots' are not replies
         thread_ts, channel, user = event.get("thread_ts"), event.get("channel"), event.get("user")
         if not thread_ts or thread_ts == event.get("ts") or not channel or not user:
             return
