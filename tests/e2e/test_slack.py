@@ -493,3 +493,35 @@ async def test_editing_a_sent_thread_reply_says_it_could_not_reach_the_customer(
         )
     )
     assert len(callback_server.calls) == 1
+
+
+async def test_socket_mode_receives_presses_over_the_websocket(
+    tmp_path, callback_server, embedder, slack, monkeypatch, http
+):
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1-test")
+    monkeypatch.delenv("SLACK_SIGNING_SECRET", raising=False)
+    settings = slack_settings(
+        tmp_path, callback_server.url, slack.url, f"sqlite+aiosqlite:///{tmp_path / 'sm.db'}"
+    )
+    running = await start_app(settings, port=0, embedder=embedder)
+    try:
+        async with http.post(f"{running.base_url}/slack/actions", data="x") as response:
+            assert response.status == 404, "no HTTP endpoints in Socket Mode"
+        await post_webhook(
+            http, running.base_url, webhook_body("sm-1", "How long does shipping take?")
+        )
+        card = await wait_for_card(slack)
+        press = button_press(
+            user="USAM",
+            channel=STORE_CHANNEL,
+            action_id=blocks.APPROVE,
+            value=buttons(card)[blocks.APPROVE],
+            message_ts=card["ts"],
+            thread_ts=card["thread_ts"],
+        )
+        ack = await slack.send_envelope("interactive", press)
+        assert ack["envelope_id"]
+        await wait_until(lambda: len(callback_server.calls) == 1)
+    finally:
+        await running.stop()

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 from tests.support.slack_spec import check_call
 
@@ -138,6 +138,9 @@ class FakeSlack:
         self._faults: dict[str, deque[_Fault]] = {}
         self._ts_counter = 0
         self._view_counter = 0
+        self._sockets: list[web.WebSocketResponse] = []
+        self._envelope_acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._envelope_counter = 0
         self._closing = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
@@ -149,6 +152,7 @@ class FakeSlack:
             "chat.postEphemeral": self._chat_post_ephemeral,
             "conversations.replies": self._conversations_replies,
             "conversations.history": self._conversations_history,
+            "apps.connections.open": self._apps_connections_open,
             "chat.getPermalink": self._chat_get_permalink,
             "views.open": self._views_open,
             "users.info": self._users_info,
@@ -160,6 +164,7 @@ class FakeSlack:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle)
+        app.router.add_get("/link", self._socket_mode_link)
         self._closing = asyncio.Event()
         self._runner = web.AppRunner(app, shutdown_timeout=0.5, access_log=None)
         await self._runner.setup()
@@ -169,6 +174,8 @@ class FakeSlack:
 
     async def stop(self) -> None:
         self._closing.set()  # wakes any hang_once sleeper
+        for socket in list(self._sockets):
+            await socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -604,6 +611,52 @@ class FakeSlack:
             "messages": self._thread_view(channel, message, include),
             "has_more": False,
         }
+
+    # ------------------------------------------------------------------ Socket Mode
+
+    async def _apps_connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": f"ws://127.0.0.1:{self._port}/link"}
+
+    async def _socket_mode_link(self, request: web.Request) -> web.WebSocketResponse:
+        """The websocket Slack offers in Socket Mode: hello, then envelopes to acknowledge."""
+        socket = web.WebSocketResponse(autoping=True)
+        await socket.prepare(request)
+        self._sockets.append(socket)
+        await socket.send_json({"type": "hello", "num_connections": 1, "debug_info": {}})
+        async for frame in socket:
+            if frame.type != WSMsgType.TEXT:
+                continue
+            data = json.loads(frame.data)
+            waiter = self._envelope_acks.pop(str(data.get("envelope_id")), None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(data)
+        self._sockets.remove(socket)
+        return socket
+
+    async def send_envelope(
+        self, envelope_type: str, payload: dict[str, Any], within: float = 5.0
+    ) -> dict[str, Any]:
+        """Deliver an event or interaction over Socket Mode; returns the app's ack."""
+        deadline = asyncio.get_running_loop().time() + within
+        while not self._sockets:
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError("no Socket Mode connection was opened")
+            await asyncio.sleep(0.05)
+        self._envelope_counter += 1
+        envelope_id = f"env-{self._envelope_counter}"
+        waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._envelope_acks[envelope_id] = waiter
+        await self._sockets[-1].send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": envelope_type,
+                "payload": payload,
+                "accepts_response_payload": envelope_type != "events_api",
+                "retry_attempt": 0,
+                "retry_reason": "",
+            }
+        )
+        return await asyncio.wait_for(waiter, timeout=within)
 
     async def _conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
         """Channel-root messages, newest first, as Slack returns them."""
