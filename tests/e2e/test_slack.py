@@ -525,3 +525,39 @@ async def test_socket_mode_receives_presses_over_the_websocket(
         await wait_until(lambda: len(callback_server.calls) == 1)
     finally:
         await running.stop()
+
+
+async def test_a_member_is_recognised_by_the_email_of_their_slack_profile(
+    tmp_path, callback_server, embedder, slack, monkeypatch, http
+):
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
+    monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
+    raw = settings_dict(
+        tmp_path / "data",
+        callback_server.url,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'email.db'}",
+    )
+    raw["slack"] = {"api_url": slack.url, "rate_per_second": 100, "burst": 100}
+    raw["stores"][0]["slack"] = {"channel": STORE_CHANNEL}
+    raw["members"][0]["email"] = "Ana@Example.com"
+    slack.add_user("UANA2", name="ana", profile={"email": "ana@example.com"})
+    running = await start_app(Settings.model_validate(raw), port=0, embedder=embedder)
+    try:
+        await post_webhook(
+            http, running.base_url, webhook_body("e-1", "How long does shipping take?")
+        )
+        card = await wait_for_card(slack)
+        press = button_press(
+            user="UANA2",
+            channel=STORE_CHANNEL,
+            action_id=blocks.APPROVE,
+            value=buttons(card)[blocks.APPROVE],
+            message_ts=card["ts"],
+            thread_ts=card["thread_ts"],
+        )
+        await post_interaction(http, running.base_url, press)
+        await wait_until(lambda: len(callback_server.calls) == 1)
+        assert slack.ephemeral_messages == []
+    finally:
+        await running.stop()

@@ -125,5 +125,13 @@ class SlackApi:
         except (DeliveryError, ThreadLost):
             return  # a lost courtesy note is not worth a retry
 
+    async def user_email(self, user_id: str) -> str | None:
+        try:
+            data = await self._call("users.info", user=user_id)
+        except (DeliveryError, ThreadLost):
+            return None
+        email = ((data.get("user") or {}).get("profile") or {}).get("email")
+        return str(email) if email else None
+
     async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         await self._call("views.open", trigger_id=trigger_id, view=view)

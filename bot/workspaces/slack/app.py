@@ -7,7 +7,7 @@ back to the person as an ephemeral message; the core has already put them in evi
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -28,16 +28,34 @@ NOTE_PREFIX = "note:"
 EVENT_SOURCE = "slack:events"
 
 
-@dataclass(frozen=True)
+@dataclass
 class SlackDirectory:
-    """Who is who: Slack users to members, and which channels are read-only client mirrors."""
+    """Who is who: Slack users to members, and which channels are read-only client mirrors.
+
+    Members are matched by Slack user id from the config, or else by the email of their
+    Slack profile (looked up once per user and remembered).
+    """
 
     members_by_user: Mapping[str, str]
     client_channels: frozenset[str]
+    members_by_email: Mapping[str, str] = field(default_factory=dict)
+    _learned: dict[str, str] = field(default_factory=dict)
+    _looked_up: set[str] = field(default_factory=set)
 
     def actor(self, user_id: str) -> str:
         # An unknown Slack user acts under a name no role matches: the core refuses it.
-        return self.members_by_user.get(user_id, f"slack:{user_id}")
+        known = self.members_by_user.get(user_id) or self._learned.get(user_id)
+        return known or f"slack:{user_id}"
+
+    async def resolve(self, user_id: str, api: SlackApi) -> str:
+        if user_id in self.members_by_user or user_id in self._learned:
+            return self.actor(user_id)
+        if self.members_by_email and user_id not in self._looked_up:
+            self._looked_up.add(user_id)
+            email = await api.user_email(user_id)
+            if email and email.lower() in self.members_by_email:
+                self._learned[user_id] = self.members_by_email[email.lower()]
+        return self.actor(user_id)
 
 
 def build_slack_app(
@@ -79,7 +97,10 @@ def build_slack_app(
         user = body["user"]["id"]
         await bus.handle(
             commands.RefuseAction(
-                conversation_id, directory.actor(user), action, "read-only client channel"
+                conversation_id,
+                await directory.resolve(user, api),
+                action,
+                "read-only client channel",
             )
         )
         await api.ephemeral(
@@ -107,7 +128,7 @@ def build_slack_app(
             return
         channel, user, thread_ts = where(body)
         await run(
-            commands.ApproveDraft(action["value"], directory.actor(user)),
+            commands.ApproveDraft(action["value"], await directory.resolve(user, api)),
             channel=channel,
             user=user,
             thread_ts=thread_ts,
@@ -127,7 +148,9 @@ def build_slack_app(
         text = view["state"]["values"][blocks.EDIT_INPUT_BLOCK][blocks.EDIT_INPUT_ACTION]["value"]
         try:
             await bus.handle(
-                commands.EditAndSendDraft(draft_id, directory.actor(body["user"]["id"]), text or "")
+                commands.EditAndSendDraft(
+                    draft_id, await directory.resolve(body["user"]["id"], api), text or ""
+                )
             )
         except DomainError as refusal:
             await ack(response_action="errors", errors={blocks.EDIT_INPUT_BLOCK: str(refusal)})
@@ -148,7 +171,9 @@ def build_slack_app(
         try:
             await bus.handle(
                 commands.Escalate(
-                    conversation_id, directory.actor(body["user"]["id"]), values["value"] or ""
+                    conversation_id,
+                    await directory.resolve(body["user"]["id"], api),
+                    values["value"] or "",
                 )
             )
         except DomainError as refusal:
@@ -163,7 +188,7 @@ def build_slack_app(
             return
         channel, user, thread_ts = where(body)
         await run(
-            commands.TakeOver(action["value"], directory.actor(user)),
+            commands.TakeOver(action["value"], await directory.resolve(user, api)),
             channel=channel,
             user=user,
             thread_ts=thread_ts,
@@ -188,7 +213,7 @@ def build_slack_app(
         await bus.handle(
             commands.RefuseAction(
                 sent["conversation_id"],
-                directory.actor(user) if user else "slack",
+                await directory.resolve(user, api) if user else "slack",
                 what,
                 f"the {what} in Slack could not reach the customer: their channel cannot change "
                 "a message already sent; send a correction as a new reply",
@@ -216,7 +241,7 @@ def build_slack_app(
             await bus.handle(
                 commands.RefuseAction(
                     thread.conversation_id,
-                    directory.actor(user),
+                    await directory.resolve(user, api),
                     "reply",
                     "read-only client channel",
                 )
@@ -227,7 +252,7 @@ def build_slack_app(
             return
         text = str(event.get("text") or "")
         source = f"slack:{channel}:{event['ts']}"
-        actor = directory.actor(user)
+        actor = await directory.resolve(user, api)
         command: commands.Command
         if text.lower().startswith(NOTE_PREFIX):
             command = commands.AddNote(

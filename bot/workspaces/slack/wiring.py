@@ -71,6 +71,9 @@ class SlackWiring:
         directory = SlackDirectory(
             members_by_user={m.slack_user_id: m.id for m in settings.members if m.slack_user_id},
             client_channels=frozenset(client_channels),
+            members_by_email={
+                m.email.lower(): m.id for m in settings.members if m.email and not m.slack_user_id
+            },
         )
         app_token = slack.app_token()
         secret = None if app_token else slack.signing_secret()
