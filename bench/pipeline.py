@@ -119,7 +119,13 @@ async def start_raw_forwarder(callback_url: str) -> tuple[web.AppRunner, str]:
 
 
 async def drive(
-    name: str, base_url: str, callback: Callback, count: int, concurrency: int, wait_seconds: float
+    name: str,
+    base_url: str,
+    callback: Callback,
+    count: int,
+    concurrency: int,
+    wait_seconds: float,
+    rate: float | None = None,
 ) -> Result:
     callback.reset(count)
     started: dict[str, float] = {}
@@ -127,10 +133,15 @@ async def drive(
     for i in range(count):
         queue.put_nowait(i)
     run_id = f"{name}-{time.time_ns()}"
+    begin = time.perf_counter()
 
     async def worker(http: aiohttp.ClientSession) -> None:
         while not queue.empty():
             i = queue.get_nowait()
+            if rate:
+                # Open-loop pacing: message i is due at i / rate seconds after the start.
+                due = begin + i / rate
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
             message_id = f"{run_id}-{i}"
             body = json.dumps(
                 {
@@ -151,7 +162,6 @@ async def drive(
                 if r.status >= 300:
                     raise RuntimeError(f"{name}: webhook answered {r.status}: {await r.text()}")
 
-    begin = time.perf_counter()
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as http:
         await asyncio.gather(*(worker(http) for _ in range(concurrency)))
     with contextlib.suppress(TimeoutError):
@@ -175,7 +185,9 @@ def bench_settings(data_dir: Path, callback_url: str) -> Settings:
     return Settings.model_validate(raw)
 
 
-def report(baseline: Result, pipeline: Result, count: int, concurrency: int) -> str:
+def report(
+    baseline: Result, pipeline: Result, count: int, concurrency: int, rate: float | None
+) -> str:
     def row(r: Result) -> str:
         return (
             f"| {r.name} | {r.delivered}/{r.sent} | {r.throughput:.1f} | "
@@ -188,6 +200,7 @@ def report(baseline: Result, pipeline: Result, count: int, concurrency: int) -> 
     lines = [
         f"Machine: {platform.machine()}, {platform.system()} {platform.release()}, "
         f"Python {platform.python_version()}; {count} messages, concurrency {concurrency}, "
+        f"{'offered rate ' + format(rate, 'g') + ' msg/s' if rate else 'unpaced'}, "
         "SQLite (WAL, synchronous=FULL), local drafter, 127.0.0.1.",
         "",
         "| run | delivered | msg/s | p50 ms | p99 ms |",
@@ -203,12 +216,14 @@ def report(baseline: Result, pipeline: Result, count: int, concurrency: int) -> 
     return "\n".join(lines)
 
 
-async def main(count: int, concurrency: int, wait_seconds: float) -> str:
+async def main(count: int, concurrency: int, wait_seconds: float, rate: float | None) -> str:
     callback = Callback()
     await callback.start()
     runner, raw_url = await start_raw_forwarder(f"{callback.url}/raw")
     await drive("warm-up raw", raw_url, callback, 20, 4, wait_seconds)
-    baseline = await drive("raw forwarding", raw_url, callback, count, concurrency, wait_seconds)
+    baseline = await drive(
+        "raw forwarding", raw_url, callback, count, concurrency, wait_seconds, rate
+    )
     await runner.cleanup()
 
     with tempfile.TemporaryDirectory(prefix="storedesk-bench-") as tmp:
@@ -219,12 +234,12 @@ async def main(count: int, concurrency: int, wait_seconds: float) -> str:
         try:
             await drive("warm-up", app.base_url, callback, 20, 4, wait_seconds)
             pipeline = await drive(
-                "pipeline", app.base_url, callback, count, concurrency, wait_seconds
+                "pipeline", app.base_url, callback, count, concurrency, wait_seconds, rate
             )
         finally:
             await app.stop()
     await callback.stop()
-    return report(baseline, pipeline, count, concurrency)
+    return report(baseline, pipeline, count, concurrency, rate)
 
 
 def cli() -> None:
@@ -232,8 +247,14 @@ def cli() -> None:
     parser.add_argument("--messages", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for replies")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="messages per second (default: as fast as possible)",
+    )
     args = parser.parse_args()
-    text = asyncio.run(main(args.messages, args.concurrency, args.timeout))
+    text = asyncio.run(main(args.messages, args.concurrency, args.timeout, args.rate))
     print(text)
 
 
