@@ -21,6 +21,11 @@ from storage.orm import (
 )
 
 CONVERSATION_PAGE = 200
+# The customer's identity on the conversation's own channel account.
+_IDENTITY_OF_CONVERSATION = and_(
+    customer_identities.c.customer_id == conversations.c.customer_id,
+    customer_identities.c.channel_account_id == conversations.c.channel_account_id,
+)
 THREAD_MESSAGES = 500
 
 
@@ -179,13 +184,7 @@ async def customer_thread(
         await session.execute(
             select(messages.c.id, messages.c.direction, messages.c.text, messages.c.created_at)
             .join(conversations, conversations.c.id == messages.c.conversation_id)
-            .join(
-                customer_identities,
-                and_(
-                    customer_identities.c.customer_id == conversations.c.customer_id,
-                    customer_identities.c.channel_account_id == conversations.c.channel_account_id,
-                ),
-            )
+            .join(customer_identities, _IDENTITY_OF_CONVERSATION)
             .where(
                 conversations.c.channel_account_id == account_id,
                 customer_identities.c.external_id == customer_external_id,
@@ -245,13 +244,7 @@ async def conversation_belongs_to(
     row = (
         await session.execute(
             select(conversations.c.id)
-            .join(
-                customer_identities,
-                and_(
-                    customer_identities.c.customer_id == conversations.c.customer_id,
-                    customer_identities.c.channel_account_id == conversations.c.channel_account_id,
-                ),
-            )
+            .join(customer_identities, _IDENTITY_OF_CONVERSATION)
             .where(
                 conversations.c.id == conversation_id,
                 conversations.c.channel_account_id == account_id,

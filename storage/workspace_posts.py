@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -37,6 +38,17 @@ class PostRef:
     updated_at: datetime | None = None
 
 
+def _thread_ref(row: Any) -> ThreadRef:
+    return ThreadRef(
+        row.target,
+        row.conversation_id,
+        row.generation,
+        row.channel,
+        row.parent_ts,
+        row.lost_permalink,
+    )
+
+
 async def get_thread(session: AsyncSession, target: str, conversation_id: str) -> ThreadRef | None:
     row = (
         await session.execute(
@@ -46,16 +58,7 @@ async def get_thread(session: AsyncSession, target: str, conversation_id: str) -
             )
         )
     ).first()
-    if row is None:
-        return None
-    return ThreadRef(
-        row.target,
-        row.conversation_id,
-        row.generation,
-        row.channel,
-        row.parent_ts,
-        row.lost_permalink,
-    )
+    return _thread_ref(row) if row is not None else None
 
 
 async def open_thread(
@@ -193,13 +196,4 @@ async def find_thread_by_parent(
             )
         )
     ).first()
-    if row is None:
-        return None
-    return ThreadRef(
-        row.target,
-        row.conversation_id,
-        row.generation,
-        row.channel,
-        row.parent_ts,
-        row.lost_permalink,
-    )
+    return _thread_ref(row) if row is not None else None
