@@ -9,7 +9,7 @@ from functools import partial
 from bot.domain import commands
 from bot.domain.events import OutboxEnqueued
 from bot.ports import Clock, CustomerChannel, Drafter, Retriever, UnitOfWork
-from bot.services import delivery, drafting, intake, review, topics
+from bot.services import conversation_admin, delivery, drafting, intake, review, topics
 from bot.services.messagebus import Listener, MessageBus
 from bot.services.outbox_topics import CustomerSend, DraftJob
 from bot.services.outbox_worker import OutboxWorker, TopicHandler, WorkerSettings
@@ -51,6 +51,9 @@ def bootstrap(
         commands.Resolve: partial(review.resolve, clock=clock),
         commands.RetryDelivery: partial(review.retry_delivery, clock=clock),
         commands.RefuseAction: partial(review.refuse_action, clock=clock),
+        commands.Assign: partial(conversation_admin.assign, clock=clock),
+        commands.Reopen: partial(conversation_admin.reopen, clock=clock),
+        commands.ChangeStoreMode: partial(conversation_admin.change_store_mode, clock=clock),
         commands.RecordDelivery: delivery.record_delivery,
         commands.RecordDeliveryFailure: delivery.record_delivery_failure,
     }

@@ -321,3 +321,87 @@ async def message_by_source_ref(session: AsyncSession, source_ref: str) -> dict[
     if row is None:
         return None
     return {"id": row.id, "conversation_id": row.conversation_id, "direction": row.direction.value}
+
+
+_WAITING_ON_TEAM = ("open", "review", "escalated", "taken_over")
+
+
+async def store_of(session: AsyncSession, conversation_id: str) -> str | None:
+    return (
+        await session.execute(
+            select(conversations.c.store_id).where(conversations.c.id == conversation_id)
+        )
+    ).scalar()
+
+
+async def status_counts(session: AsyncSession, store_id: str) -> dict[str, int]:
+    rows = (
+        await session.execute(
+            select(conversations.c.status, func.count())
+            .where(conversations.c.store_id == store_id)
+            .group_by(conversations.c.status)
+        )
+    ).all()
+    return {status.value: int(count) for status, count in rows}
+
+
+async def oldest_waiting(session: AsyncSession, store_id: str) -> dict[str, Any] | None:
+    row = (
+        await session.execute(
+            select(
+                conversations.c.id,
+                conversations.c.status,
+                conversations.c.updated_at,
+                customers.c.display_name,
+            )
+            .join(customers, customers.c.id == conversations.c.customer_id)
+            .where(
+                conversations.c.store_id == store_id,
+                conversations.c.status.in_(_WAITING_ON_TEAM),
+            )
+            .order_by(conversations.c.updated_at, conversations.c.id)
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        return None
+    return {
+        "id": row.id,
+        "status": row.status.value,
+        "updated_at": row.updated_at,
+        "customer_name": row.display_name,
+    }
+
+
+async def customer_of(session: AsyncSession, conversation_id: str) -> dict[str, Any] | None:
+    """The conversation's customer, with where and when Storedesk first met them."""
+    customer_id = (
+        await session.execute(
+            select(conversations.c.customer_id).where(conversations.c.id == conversation_id)
+        )
+    ).scalar()
+    row = (
+        await session.execute(
+            select(
+                customers.c.id,
+                customers.c.display_name,
+                customers.c.created_at,
+                conversations.c.channel_account_id,
+                channel_accounts.c.kind,
+            )
+            .join(conversations, conversations.c.customer_id == customers.c.id)
+            .join(channel_accounts, channel_accounts.c.id == conversations.c.channel_account_id)
+            .where(customers.c.id == customer_id)
+            .order_by(conversations.c.opened_at, conversations.c.id)
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        return None
+    return {
+        "customer_id": row.id,
+        "name": row.display_name,
+        "first_seen": row.created_at,
+        "channel_account_id": row.channel_account_id,
+        "channel_kind": row.kind,
+    }

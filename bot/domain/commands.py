@@ -110,3 +110,30 @@ class RefuseAction(Command):
 class RetryDelivery(Command):
     outbox_id: int
     actor_id: str
+
+
+@dataclass(frozen=True)
+class Assign(Command):
+    """Give a conversation to a team member of its store."""
+
+    conversation_id: str
+    actor_id: str
+    assignee_id: str
+
+
+@dataclass(frozen=True)
+class Reopen(Command):
+    """Bring a resolved conversation back to the team's queue."""
+
+    conversation_id: str
+    actor_id: str
+
+
+@dataclass(frozen=True)
+class ChangeStoreMode(Command):
+    """Switch how much a store trusts its drafts; `mode` is checked by the core, so every
+    surface gets the same answer to a typo."""
+
+    store_id: str
+    actor_id: str
+    mode: str

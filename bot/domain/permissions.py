@@ -23,12 +23,24 @@ class Action(StrEnum):
     NOTE = "note"
     RESOLVE = "resolve"
     RETRY_DELIVERY = "retry_delivery"
+    ASSIGN = "assign"
+    REOPEN = "reopen"
+    CHANGE_MODE = "change_mode"
 
 
 _AGENT_ACTIONS = frozenset(
-    {Action.VIEW, Action.SEND_REPLY, Action.ESCALATE, Action.TAKE_OVER, Action.NOTE, Action.RESOLVE}
+    {
+        Action.VIEW,
+        Action.SEND_REPLY,
+        Action.ESCALATE,
+        Action.TAKE_OVER,
+        Action.NOTE,
+        Action.RESOLVE,
+        Action.ASSIGN,
+        Action.REOPEN,
+    }
 )
-_LEAD_ACTIONS = _AGENT_ACTIONS | {Action.RETRY_DELIVERY}
+_LEAD_ACTIONS = _AGENT_ACTIONS | {Action.RETRY_DELIVERY, Action.CHANGE_MODE}
 ALLOWED: dict[Role, frozenset[Action]] = {
     Role.AGENT: _AGENT_ACTIONS,
     Role.LEAD: _LEAD_ACTIONS,

@@ -17,11 +17,13 @@ AGENT_MAY = {
     Action.TAKE_OVER,
     Action.NOTE,
     Action.RESOLVE,
+    Action.ASSIGN,
+    Action.REOPEN,
 }
 MATRIX = {
     Role.AGENT: AGENT_MAY,
-    Role.LEAD: AGENT_MAY | {Action.RETRY_DELIVERY},
-    Role.ADMIN: AGENT_MAY | {Action.RETRY_DELIVERY},
+    Role.LEAD: AGENT_MAY | {Action.RETRY_DELIVERY, Action.CHANGE_MODE},
+    Role.ADMIN: AGENT_MAY | {Action.RETRY_DELIVERY, Action.CHANGE_MODE},
     Role.CLIENT: {Action.VIEW},
 }
 

@@ -20,6 +20,7 @@ from bot.services.rate_limit import RateLimiter
 from bot.workspaces.slack.api import SlackApi
 from bot.workspaces.slack.app import SlackDirectory, build_slack_app
 from bot.workspaces.slack.mirror import SlackMirror, target_name
+from bot.workspaces.slack.slash_commands import register_slash_commands, store_channels
 from storage.database import Database
 
 
@@ -83,7 +84,7 @@ class SlackWiring:
         return self._targets.get(store_id, ())
 
     def bolt_app(self, bus: MessageBus, db: Database, clock: Clock) -> AsyncApp:
-        return build_slack_app(
+        app = build_slack_app(
             client=self.client,
             signing_secret=self.signing_secret,
             bus=bus,
@@ -92,6 +93,16 @@ class SlackWiring:
             directory=self.directory,
             clock=clock,
         )
+        register_slash_commands(
+            app,
+            bus=bus,
+            db=db,
+            directory=self.directory,
+            api=self.api,
+            clock=clock,
+            store_by_channel=store_channels(self._targets),
+        )
+        return app
 
     async def run_socket_mode(self, app: AsyncApp, stop: asyncio.Event) -> None:
         """Socket Mode: no public URL; Slack delivers over a websocket we open."""
