@@ -427,6 +427,8 @@ def test_many_citations_are_cut_to_fit():
         ),
         ("taken_over", {}, ":bust_in_silhouette: *Taken over* by Bo"),
         ("resolved", {}, ":white_check_mark: *Resolved* by Bo"),
+        ("assigned", {"before": None, "after": "ana"}, "*Assigned* to ana by Bo"),
+        ("reopened", {}, ":arrows_counterclockwise: *Reopened* by Bo"),
         (
             "delivery_failed",
             {"error": "403 blocked by user"},

@@ -262,6 +262,12 @@ def event_line(event: Mapping[str, Any], *, actor_name: str) -> Rendered | None:
     elif kind == "taken_over":
         head = f":bust_in_silhouette: *Taken over* by {actor}"
         plain = f"Taken over by {actor_raw}"
+    elif kind == "assigned":
+        assignee = _one_line(str(data.get("after") or "someone"))
+        head = f":busts_in_silhouette: *Assigned* to {_inline(assignee)} by {actor}"
+        plain = f"Assigned to {assignee} by {actor_raw}"
+    elif kind == "reopened":
+        head, plain = f":arrows_counterclockwise: *Reopened* by {actor}", f"Reopened by {actor_raw}"
     elif kind == "resolved":
         head, plain = f":white_check_mark: *Resolved* by {actor}", f"Resolved by {actor_raw}"
     elif kind == "delivery_failed":

@@ -24,7 +24,9 @@ from storage import views
 from storage import workspace_posts as wp
 from storage.database import Database
 
-SHOWN_EVENTS = frozenset({"escalated", "taken_over", "resolved", "delivery_failed", "denied"})
+SHOWN_EVENTS = frozenset(
+    {"escalated", "taken_over", "assigned", "reopened", "resolved", "delivery_failed", "denied"}
+)
 STAFF_TARGET, CLIENT_TARGET = "slack", "slack-client"
 
 
