@@ -53,6 +53,7 @@ def bootstrap(
         commands.RefuseAction: partial(review.refuse_action, clock=clock),
         commands.Assign: partial(conversation_admin.assign, clock=clock),
         commands.Reopen: partial(conversation_admin.reopen, clock=clock),
+        commands.Release: partial(conversation_admin.release, clock=clock),
         commands.ChangeStoreMode: partial(conversation_admin.change_store_mode, clock=clock),
         commands.RecordDelivery: delivery.record_delivery,
         commands.RecordDeliveryFailure: delivery.record_delivery_failure,

@@ -122,6 +122,14 @@ class Assign(Command):
 
 
 @dataclass(frozen=True)
+class Release(Command):
+    """Hand a taken-over conversation back: drafting resumes with the next message."""
+
+    conversation_id: str
+    actor_id: str
+
+
+@dataclass(frozen=True)
 class Reopen(Command):
     """Bring a resolved conversation back to the team's queue."""
 

@@ -6,7 +6,7 @@ is audited, and every change leaves a review action and an audit event.
 
 from __future__ import annotations
 
-from bot.domain.commands import Assign, ChangeStoreMode, Reopen
+from bot.domain.commands import Assign, ChangeStoreMode, Release, Reopen
 from bot.domain.errors import InvalidInput, InvalidState, NotFound
 from bot.domain.model import ConversationStatus, StoreMode
 from bot.domain.permissions import Action, Role
@@ -53,6 +53,27 @@ async def assign(cmd: Assign, uow: UnitOfWork, clock: Clock) -> None:
             kind="assigned",
             before=before,
             after=assignee.id,
+        )
+        await uow.commit()
+
+
+async def release(cmd: Release, uow: UnitOfWork, clock: Clock) -> None:
+    async with uow:
+        conversation = await _conversation(uow, cmd.conversation_id)
+        member = await _member(uow, cmd.actor_id)
+        await _authorize(uow, member, Action.TAKE_OVER, conversation.store_id, conversation.id)
+        if conversation.status != ConversationStatus.TAKEN_OVER:
+            raise InvalidState(f"conversation is {conversation.status.value}, not taken over")
+        conversation.status = ConversationStatus.OPEN
+        await _record(
+            uow,
+            clock,
+            conversation,
+            actor=member.id,
+            action="release",
+            kind="released",
+            before=ConversationStatus.TAKEN_OVER.value,
+            after=ConversationStatus.OPEN.value,
         )
         await uow.commit()
 

@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 from sqlalchemy import text
 
+from bot.domain import commands
 from bot.workspaces.slack import blocks, slash_commands
 from tests.e2e import test_slack as slack_e2e
 from tests.e2e.test_slack import CLIENT_CHANNEL, STORE_CHANNEL, buttons, wait_for_card
@@ -355,3 +356,31 @@ async def test_an_unknown_conversation_or_a_stranger_is_refused(slack_app, slack
     assert "slack:USTRANGER has no role in store northwind" in stranger
     summary = await storedesk(http, slack_app, responses, user="USTRANGER", text="status")
     assert summary.startswith(":no_entry:")
+
+
+async def test_release_ends_a_take_over_and_drafting_resumes(slack_app, slack, http, responses):
+    conversation_id, _parent_ts = await open_conversation(http, slack_app, slack)
+    refused = await storedesk(
+        http, slack_app, responses, user="UANA", text=f"release {conversation_id}"
+    )
+    assert "not taken over" in refused
+    await slack_app.core.bus.handle(commands.TakeOver(conversation_id, "ana"))
+    await post_webhook(http, slack_app.base_url, webhook_body("m-2", "Which payment methods?"))
+    await asyncio.sleep(0.5)
+    assert await rows(slack_app, "SELECT count(*) FROM drafts WHERE status = 'pending'") == [
+        (0,)
+    ], "no drafts while a person has taken over"
+    answer = await storedesk(
+        http, slack_app, responses, user="UANA", text=f"release {conversation_id}"
+    )
+    assert answer.startswith(":robot_face: Released")
+    await post_webhook(http, slack_app.base_url, webhook_body("m-3", "How do I return an item?"))
+
+    async def drafted() -> bool:
+        found = await rows(slack_app, "SELECT count(*) FROM drafts WHERE status = 'pending'")
+        return found == [(1,)]
+
+    await wait_until(drafted)
+    assert await rows(
+        slack_app, "SELECT kind, actor FROM audit_events WHERE kind = 'released'"
+    ) == [("released", "ana")]

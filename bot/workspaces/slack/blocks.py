@@ -266,6 +266,9 @@ def event_line(event: Mapping[str, Any], *, actor_name: str) -> Rendered | None:
         assignee = _one_line(str(data.get("after") or "someone"))
         head = f":busts_in_silhouette: *Assigned* to {_inline(assignee)} by {actor}"
         plain = f"Assigned to {assignee} by {actor_raw}"
+    elif kind == "released":
+        head = f":robot_face: *Released* by {actor}: drafting resumes"
+        plain = f"Released by {actor_raw}: drafting resumes"
     elif kind == "reopened":
         head, plain = f":arrows_counterclockwise: *Reopened* by {actor}", f"Reopened by {actor_raw}"
     elif kind == "resolved":

@@ -25,7 +25,16 @@ from storage import workspace_posts as wp
 from storage.database import Database
 
 SHOWN_EVENTS = frozenset(
-    {"escalated", "taken_over", "assigned", "reopened", "resolved", "delivery_failed", "denied"}
+    {
+        "escalated",
+        "taken_over",
+        "assigned",
+        "released",
+        "reopened",
+        "resolved",
+        "delivery_failed",
+        "denied",
+    }
 )
 STAFF_TARGET, CLIENT_TARGET = "slack", "slack-client"
 

@@ -48,6 +48,7 @@ USAGE = "\n".join(
         f"• `{COMMAND} status <conversation>` — status, customer, assignee, pending draft",
         f"• `{COMMAND} assign @person <conversation>`",
         f"• `{COMMAND} resolve <conversation>` · `{COMMAND} reopen <conversation>`",
+        f"• `{COMMAND} release <conversation>` — end a take-over; drafting resumes",
         f"• `{COMMAND} mode <pilot|draft|assist|auto>` — leads and admins",
         f"• `{COMMAND} whois <conversation>` — the customer's profile",
     ]
@@ -60,6 +61,7 @@ REFUSED_ACTION = {
     "assign": "assign",
     "resolve": "resolve",
     "reopen": "reopen",
+    "release": "release",
     "whois": "view the customer profile",
 }
 
@@ -184,6 +186,12 @@ class _SlashCommands:
             return await self._whois(store_id, channel, args[1], await self._actor(user))
         if verb == "assign" and len(args) == 3:
             return await self._assign(store_id, channel, args[1], args[2], user)
+        if verb == "release" and len(args) == 2:
+            conversation_id = await self._conversation_in_store(store_id, channel, args[1])
+            await self._bus.handle(commands.Release(conversation_id, await self._actor(user)))
+            return (
+                f":robot_face: Released `{conversation_id}`: drafts resume with the next message."
+            )
         if verb in ("resolve", "reopen") and len(args) == 2:
             conversation_id = await self._conversation_in_store(store_id, channel, args[1])
             actor = await self._actor(user)
