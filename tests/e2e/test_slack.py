@@ -30,6 +30,13 @@ from tests.support.webhook_client import post_webhook, webhook_body
 STORE_CHANNEL, CLIENT_CHANNEL = "CNORTH", "CCLIENT"
 
 
+def use_http_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The environment of an HTTP-mode install: bot token and signing secret, no app token."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
+    monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
+
+
 @pytest.fixture
 async def slack() -> AsyncIterator[FakeSlack]:
     fake = FakeSlack()
@@ -58,9 +65,7 @@ def slack_settings(tmp_path, callback_url: str, slack_url: str, database_url: st
 async def slack_app(
     tmp_path, callback_server, embedder, slack, database_url, monkeypatch
 ) -> AsyncIterator[RunningApp]:
-    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
-    monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
-    monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
+    use_http_mode(monkeypatch)
     running = await start_app(
         slack_settings(tmp_path, callback_server.url, slack.url, database_url),
         port=0,
@@ -420,9 +425,7 @@ async def test_escalate_and_take_over_from_the_card(slack_app, slack, http):
 async def test_thread_mapping_survives_a_restart(
     tmp_path, callback_server, embedder, slack, database_url, monkeypatch, http
 ):
-    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
-    monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
-    monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
+    use_http_mode(monkeypatch)
     settings = slack_settings(tmp_path, callback_server.url, slack.url, database_url)
     first = await start_app(settings, port=0, embedder=embedder)
     try:
@@ -530,9 +533,7 @@ async def test_socket_mode_receives_presses_over_the_websocket(
 async def test_a_member_is_recognised_by_the_email_of_their_slack_profile(
     tmp_path, callback_server, embedder, slack, monkeypatch, http
 ):
-    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
-    monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
-    monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
+    use_http_mode(monkeypatch)
     raw = settings_dict(
         tmp_path / "data",
         callback_server.url,
