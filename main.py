@@ -207,9 +207,8 @@ async def start_app(
                 )
 
     http = aiohttp.ClientSession()
-    channels: dict[str, CustomerChannel] = {
-        account_id: WebhookSender(webhook_accounts, http) for account_id in webhook_accounts
-    }
+    webhook = WebhookSender(webhook_accounts, http)
+    channels: dict[str, CustomerChannel] = {account_id: webhook for account_id in webhook_accounts}
     webchat = WebchatChannel()
     channels.update({account.id: webchat for account in webchat_by_store.values()})
 

@@ -98,12 +98,6 @@ class CustomerChannel(Protocol):
     async def send(self, reply: OutboundReply) -> None: ...
 
 
-class Notifier(Protocol):
-    """Tells live views that something changed; a hint, never the source of truth."""
-
-    def notify(self, event: Event) -> None: ...
-
-
 # --- storage ----------------------------------------------------------------------------
 
 
@@ -192,7 +186,3 @@ class UnitOfWork(Protocol):
     ) -> None: ...
     async def outbox_done(self, item_id: int) -> None: ...
     def record(self, event: Event) -> None: ...
-
-
-class UnitOfWorkFactory(Protocol):
-    def __call__(self) -> UnitOfWork: ...

@@ -11,7 +11,12 @@ from bot.domain.errors import InvalidInput, InvalidState, NotFound
 from bot.domain.model import ConversationStatus, StoreMode
 from bot.domain.permissions import Action, Role
 from bot.ports import Clock, UnitOfWork
-from bot.services.review import _authorize, _conversation, _member, _record
+from bot.services.actions import (
+    acting_member,
+    authorize_or_audit,
+    existing_conversation,
+    record_action,
+)
 
 MODES = tuple(mode.value for mode in StoreMode)
 
@@ -25,12 +30,12 @@ def parse_mode(raw: str) -> StoreMode:
 
 async def assign(cmd: Assign, uow: UnitOfWork, clock: Clock) -> None:
     async with uow:
-        conversation = await _conversation(uow, cmd.conversation_id)
-        member = await _member(uow, cmd.actor_id)
-        await _authorize(uow, member, Action.ASSIGN, conversation.store_id, conversation.id)
+        conversation = await existing_conversation(uow, cmd.conversation_id)
+        member = await acting_member(uow, cmd.actor_id)
+        await authorize_or_audit(uow, member, Action.ASSIGN, conversation.store_id, conversation.id)
         if conversation.status == ConversationStatus.RESOLVED:
             raise InvalidState("conversation is resolved; reopen it first")
-        assignee = await _member(uow, cmd.assignee_id)
+        assignee = await acting_member(uow, cmd.assignee_id)
         role = assignee.role_in(conversation.store_id)
         if role is None:
             raise InvalidInput(
@@ -44,7 +49,7 @@ async def assign(cmd: Assign, uow: UnitOfWork, clock: Clock) -> None:
             raise InvalidState(f"conversation is already assigned to {assignee.id}")
         before = conversation.assignee_id
         conversation.assignee_id = assignee.id
-        await _record(
+        await record_action(
             uow,
             clock,
             conversation,
@@ -59,13 +64,15 @@ async def assign(cmd: Assign, uow: UnitOfWork, clock: Clock) -> None:
 
 async def release(cmd: Release, uow: UnitOfWork, clock: Clock) -> None:
     async with uow:
-        conversation = await _conversation(uow, cmd.conversation_id)
-        member = await _member(uow, cmd.actor_id)
-        await _authorize(uow, member, Action.TAKE_OVER, conversation.store_id, conversation.id)
+        conversation = await existing_conversation(uow, cmd.conversation_id)
+        member = await acting_member(uow, cmd.actor_id)
+        await authorize_or_audit(
+            uow, member, Action.TAKE_OVER, conversation.store_id, conversation.id
+        )
         if conversation.status != ConversationStatus.TAKEN_OVER:
             raise InvalidState(f"conversation is {conversation.status.value}, not taken over")
         conversation.status = ConversationStatus.OPEN
-        await _record(
+        await record_action(
             uow,
             clock,
             conversation,
@@ -80,9 +87,9 @@ async def release(cmd: Release, uow: UnitOfWork, clock: Clock) -> None:
 
 async def reopen(cmd: Reopen, uow: UnitOfWork, clock: Clock) -> None:
     async with uow:
-        conversation = await _conversation(uow, cmd.conversation_id)
-        member = await _member(uow, cmd.actor_id)
-        await _authorize(uow, member, Action.REOPEN, conversation.store_id, conversation.id)
+        conversation = await existing_conversation(uow, cmd.conversation_id)
+        member = await acting_member(uow, cmd.actor_id)
+        await authorize_or_audit(uow, member, Action.REOPEN, conversation.store_id, conversation.id)
         if conversation.status != ConversationStatus.RESOLVED:
             raise InvalidState(f"conversation is {conversation.status.value}, not resolved")
         # Intake files a customer's next message under their one open conversation; a newer
@@ -101,7 +108,7 @@ async def reopen(cmd: Reopen, uow: UnitOfWork, clock: Clock) -> None:
             )
         conversation.status = ConversationStatus.OPEN
         conversation.resolved_at = None
-        await _record(
+        await record_action(
             uow,
             clock,
             conversation,
@@ -119,8 +126,8 @@ async def change_store_mode(cmd: ChangeStoreMode, uow: UnitOfWork, clock: Clock)
         store = await uow.repo.get_store(cmd.store_id)
         if store is None:
             raise NotFound(f"store {cmd.store_id} does not exist")
-        member = await _member(uow, cmd.actor_id)
-        await _authorize(uow, member, Action.CHANGE_MODE, store.id, None)
+        member = await acting_member(uow, cmd.actor_id)
+        await authorize_or_audit(uow, member, Action.CHANGE_MODE, store.id, None)
         mode = parse_mode(cmd.mode)
         before = store.mode
         if before == mode:

@@ -13,7 +13,7 @@ from bot.domain.commands import (
     SendReply,
     TakeOver,
 )
-from bot.domain.errors import InvalidInput, InvalidState, NotAuthorized, NotFound
+from bot.domain.errors import InvalidInput, InvalidState, NotFound
 from bot.domain.events import ConversationChanged, OutboxEnqueued
 from bot.domain.model import (
     Conversation,
@@ -22,62 +22,27 @@ from bot.domain.model import (
     Draft,
     DraftStatus,
     Message,
-    ReviewAction,
     Route,
     new_id,
 )
-from bot.domain.permissions import Action, Member
+from bot.domain.permissions import Action
 from bot.ports import Clock, UnitOfWork
+from bot.services.actions import (
+    acting_member,
+    authorize_or_audit,
+    existing_conversation,
+    record_action,
+)
 from bot.services.replies import discard_pending_drafts, queue_reply
 
 MAX_TEXT = 20_000
-
-
-async def _member(uow: UnitOfWork, member_id: str) -> Member:
-    member = await uow.repo.get_member(member_id)
-    if member is None:
-        # Someone outside the team pressed a button: refuse, and keep the evidence.
-        return Member(id=member_id, name=member_id, roles={})
-    return member
-
-
-async def _authorize(
-    uow: UnitOfWork,
-    member: Member,
-    action: Action,
-    store_id: str,
-    conversation_id: str | None,
-    *,
-    needs_supervisor: bool = False,
-) -> None:
-    """Check the role; a refusal is itself evidence, so it is audited and committed."""
-    try:
-        member.authorize(action, store_id, needs_supervisor=needs_supervisor)
-    except NotAuthorized as refusal:
-        await uow.rollback()
-        await uow.audit(
-            "denied",
-            actor=member.id,
-            store_id=store_id,
-            conversation_id=conversation_id,
-            payload={"action": action.value, "reason": str(refusal)},
-        )
-        await uow.commit()
-        raise
-
-
-async def _conversation(uow: UnitOfWork, conversation_id: str) -> Conversation:
-    conversation = await uow.repo.get_conversation(conversation_id)
-    if conversation is None:
-        raise NotFound(f"conversation {conversation_id} does not exist")
-    return conversation
 
 
 async def _pending_draft(uow: UnitOfWork, draft_id: str) -> tuple[Draft, Conversation]:
     draft = await uow.repo.get_draft(draft_id)
     if draft is None:
         raise NotFound(f"draft {draft_id} does not exist")
-    conversation = await _conversation(uow, draft.conversation_id)
+    conversation = await existing_conversation(uow, draft.conversation_id)
     return draft, conversation
 
 
@@ -99,58 +64,13 @@ def _needs_supervisor(conversation: Conversation, draft: Draft | None = None) ->
     return conversation.review_required or (draft is not None and draft.route == Route.REVIEW)
 
 
-async def _record(
-    uow: UnitOfWork,
-    clock: Clock,
-    conversation: Conversation,
-    *,
-    actor: str,
-    action: str,
-    kind: str,
-    draft: Draft | None = None,
-    before: str | None = None,
-    after: str | None = None,
-    reason: str | None = None,
-) -> None:
-    now = clock.now()
-    uow.repo.add(
-        ReviewAction(
-            id=new_id(),
-            conversation_id=conversation.id,
-            draft_id=draft.id if draft else None,
-            actor_id=actor,
-            action=action,
-            before=before,
-            after=after,
-            reason=reason,
-            at=now,
-        )
-    )
-    await uow.audit(
-        kind,
-        actor=actor,
-        store_id=conversation.store_id,
-        conversation_id=conversation.id,
-        payload={
-            "action": action,
-            "draft_id": draft.id if draft else None,
-            "before": before,
-            "after": after,
-            "reason": reason,
-            "citations": draft.citations if draft else [],
-        },
-    )
-    conversation.updated_at = now
-    uow.record(ConversationChanged(conversation.store_id, conversation.id))
-
-
 async def _send_draft(
     uow: UnitOfWork, clock: Clock, draft_id: str, actor_id: str, edited: str | None
 ) -> str:
     async with uow:
         draft, conversation = await _pending_draft(uow, draft_id)
-        member = await _member(uow, actor_id)
-        await _authorize(
+        member = await acting_member(uow, actor_id)
+        await authorize_or_audit(
             uow,
             member,
             Action.SEND_REPLY,
@@ -166,7 +86,7 @@ async def _send_draft(
         message = await queue_reply(
             uow, clock, conversation, text=text, author_id=member.id, draft=draft
         )
-        await _record(
+        await record_action(
             uow,
             clock,
             conversation,
@@ -192,15 +112,17 @@ async def edit_and_send_draft(cmd: EditAndSendDraft, uow: UnitOfWork, clock: Clo
 
 async def escalate(cmd: Escalate, uow: UnitOfWork, clock: Clock) -> None:
     async with uow:
-        conversation = await _conversation(uow, cmd.conversation_id)
-        member = await _member(uow, cmd.actor_id)
-        await _authorize(uow, member, Action.ESCALATE, conversation.store_id, conversation.id)
+        conversation = await existing_conversation(uow, cmd.conversation_id)
+        member = await acting_member(uow, cmd.actor_id)
+        await authorize_or_audit(
+            uow, member, Action.ESCALATE, conversation.store_id, conversation.id
+        )
         reason = _clean_text(cmd.reason)
         conversation.status = ConversationStatus.ESCALATED
         conversation.review_required = True
         for draft in await uow.repo.pending_drafts(conversation.id):
             draft.route = Route.REVIEW
-        await _record(
+        await record_action(
             uow,
             clock,
             conversation,
@@ -214,9 +136,11 @@ async def escalate(cmd: Escalate, uow: UnitOfWork, clock: Clock) -> None:
 
 async def take_over(cmd: TakeOver, uow: UnitOfWork, clock: Clock) -> None:
     async with uow:
-        conversation = await _conversation(uow, cmd.conversation_id)
-        member = await _member(uow, cmd.actor_id)
-        await _authorize(uow, member, Action.TAKE_OVER, conversation.store_id, conversation.id)
+        conversation = await existing_conversation(uow, cmd.conversation_id)
+        member = await acting_member(uow, cmd.actor_id)
+        await authorize_or_audit(
+            uow, member, Action.TAKE_OVER, conversation.store_id, conversation.id
+        )
         if conversation.status == ConversationStatus.RESOLVED:
             raise InvalidState("conversation is resolved")
         await discard_pending_drafts(
@@ -224,7 +148,7 @@ async def take_over(cmd: TakeOver, uow: UnitOfWork, clock: Clock) -> None:
         )
         conversation.status = ConversationStatus.TAKEN_OVER
         conversation.assignee_id = member.id
-        await _record(
+        await record_action(
             uow, clock, conversation, actor=member.id, action="take_over", kind="taken_over"
         )
         await uow.commit()
@@ -232,9 +156,9 @@ async def take_over(cmd: TakeOver, uow: UnitOfWork, clock: Clock) -> None:
 
 async def send_reply(cmd: SendReply, uow: UnitOfWork, clock: Clock) -> str:
     async with uow:
-        conversation = await _conversation(uow, cmd.conversation_id)
-        member = await _member(uow, cmd.actor_id)
-        await _authorize(
+        conversation = await existing_conversation(uow, cmd.conversation_id)
+        member = await acting_member(uow, cmd.actor_id)
+        await authorize_or_audit(
             uow,
             member,
             Action.SEND_REPLY,
@@ -253,7 +177,7 @@ async def send_reply(cmd: SendReply, uow: UnitOfWork, clock: Clock) -> str:
         message = await queue_reply(
             uow, clock, conversation, text=text, author_id=member.id, source_ref=cmd.source_ref
         )
-        await _record(
+        await record_action(
             uow, clock, conversation, actor=member.id, action="reply", kind="replied", after=text
         )
         if conversation.status != ConversationStatus.TAKEN_OVER:
@@ -264,9 +188,9 @@ async def send_reply(cmd: SendReply, uow: UnitOfWork, clock: Clock) -> str:
 
 async def add_note(cmd: AddNote, uow: UnitOfWork, clock: Clock) -> str:
     async with uow:
-        conversation = await _conversation(uow, cmd.conversation_id)
-        member = await _member(uow, cmd.actor_id)
-        await _authorize(uow, member, Action.NOTE, conversation.store_id, conversation.id)
+        conversation = await existing_conversation(uow, cmd.conversation_id)
+        member = await acting_member(uow, cmd.actor_id)
+        await authorize_or_audit(uow, member, Action.NOTE, conversation.store_id, conversation.id)
         note = Message(
             id=new_id(),
             conversation_id=conversation.id,
@@ -277,7 +201,7 @@ async def add_note(cmd: AddNote, uow: UnitOfWork, clock: Clock) -> str:
             external_id=cmd.source_ref,
         )
         uow.repo.add(note)
-        await _record(
+        await record_action(
             uow, clock, conversation, actor=member.id, action="note", kind="noted", after=note.text
         )
         await uow.commit()
@@ -286,9 +210,11 @@ async def add_note(cmd: AddNote, uow: UnitOfWork, clock: Clock) -> str:
 
 async def resolve(cmd: Resolve, uow: UnitOfWork, clock: Clock) -> None:
     async with uow:
-        conversation = await _conversation(uow, cmd.conversation_id)
-        member = await _member(uow, cmd.actor_id)
-        await _authorize(uow, member, Action.RESOLVE, conversation.store_id, conversation.id)
+        conversation = await existing_conversation(uow, cmd.conversation_id)
+        member = await acting_member(uow, cmd.actor_id)
+        await authorize_or_audit(
+            uow, member, Action.RESOLVE, conversation.store_id, conversation.id
+        )
         if conversation.status == ConversationStatus.RESOLVED:
             raise InvalidState("conversation is already resolved")
         await discard_pending_drafts(
@@ -296,13 +222,15 @@ async def resolve(cmd: Resolve, uow: UnitOfWork, clock: Clock) -> None:
         )
         conversation.status = ConversationStatus.RESOLVED
         conversation.resolved_at = clock.now()
-        await _record(uow, clock, conversation, actor=member.id, action="resolve", kind="resolved")
+        await record_action(
+            uow, clock, conversation, actor=member.id, action="resolve", kind="resolved"
+        )
         await uow.commit()
 
 
 async def refuse_action(cmd: RefuseAction, uow: UnitOfWork, clock: Clock) -> None:
     async with uow:
-        conversation = await _conversation(uow, cmd.conversation_id)
+        conversation = await existing_conversation(uow, cmd.conversation_id)
         await uow.audit(
             "denied",
             actor=cmd.actor_id,
@@ -319,8 +247,10 @@ async def retry_delivery(cmd: RetryDelivery, uow: UnitOfWork, clock: Clock) -> N
         item = await uow.repo.get_outbox_item(cmd.outbox_id)
         if item is None or item.store_id is None:
             raise NotFound(f"outbox item {cmd.outbox_id} does not exist")
-        member = await _member(uow, cmd.actor_id)
-        await _authorize(uow, member, Action.RETRY_DELIVERY, item.store_id, item.conversation_id)
+        member = await acting_member(uow, cmd.actor_id)
+        await authorize_or_audit(
+            uow, member, Action.RETRY_DELIVERY, item.store_id, item.conversation_id
+        )
         if not await uow.repo.revive_outbox_item(item.id):
             raise InvalidState(f"outbox item {item.id} is not dead-lettered")
         await uow.audit(

@@ -6,7 +6,7 @@ back to the person as an ephemeral message; the core has already put them in evi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -142,20 +142,34 @@ def build_slack_app(
             return
         await api.open_view(body["trigger_id"], blocks.edit_modal(action["value"], found["text"]))
 
-    @app.view(blocks.EDIT_SUBMIT)
-    async def edit_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        draft_id = view["private_metadata"]
-        text = view["state"]["values"][blocks.EDIT_INPUT_BLOCK][blocks.EDIT_INPUT_ACTION]["value"]
+    async def submit_modal(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        input_block: str,
+        input_action: str,
+        build: Callable[[str, str, str], commands.Command],
+    ) -> None:
+        """Run a modal's command; a refusal is shown on the modal's input, not as a new message."""
+        value = view["state"]["values"][input_block][input_action]["value"] or ""
+        actor = await directory.resolve(body["user"]["id"], api)
         try:
-            await bus.handle(
-                commands.EditAndSendDraft(
-                    draft_id, await directory.resolve(body["user"]["id"], api), text or ""
-                )
-            )
+            await bus.handle(build(view["private_metadata"], actor, value))
         except DomainError as refusal:
-            await ack(response_action="errors", errors={blocks.EDIT_INPUT_BLOCK: str(refusal)})
+            await ack(response_action="errors", errors={input_block: str(refusal)})
             return
         await ack()
+
+    @app.view(blocks.EDIT_SUBMIT)
+    async def edit_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        await submit_modal(
+            ack,
+            body,
+            view,
+            blocks.EDIT_INPUT_BLOCK,
+            blocks.EDIT_INPUT_ACTION,
+            commands.EditAndSendDraft,
+        )
 
     @app.action(blocks.ESCALATE)
     async def escalate(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -166,20 +180,14 @@ def build_slack_app(
 
     @app.view(blocks.ESCALATE_SUBMIT)
     async def escalate_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        conversation_id = view["private_metadata"]
-        values = view["state"]["values"][blocks.REASON_INPUT_BLOCK][blocks.REASON_INPUT_ACTION]
-        try:
-            await bus.handle(
-                commands.Escalate(
-                    conversation_id,
-                    await directory.resolve(body["user"]["id"], api),
-                    values["value"] or "",
-                )
-            )
-        except DomainError as refusal:
-            await ack(response_action="errors", errors={blocks.REASON_INPUT_BLOCK: str(refusal)})
-            return
-        await ack()
+        await submit_modal(
+            ack,
+            body,
+            view,
+            blocks.REASON_INPUT_BLOCK,
+            blocks.REASON_INPUT_ACTION,
+            commands.Escalate,
+        )
 
     @app.action(blocks.TAKE_OVER)
     async def take_over(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
