@@ -67,6 +67,35 @@ class Drafter(Protocol):
     async def draft(self, request: DraftRequest) -> DraftProposal: ...
 
 
+# --- back-office lookups (read-only by design) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    """What the back office said about one order; `found` is False on no match or failure.
+
+    `fields` carries the draft variables (`order_id`, `status`, `tracking_number`,
+    `tracking_url`, `carrier`, `shipped_at`, `refunded_amount`, ...), `summary` the one line
+    shown in the team thread, `error` why a lookup failed (never blocks the conversation).
+    """
+
+    kind: str  # "order" | "logistics" | "after_sales"
+    query: str  # the order number or email looked up
+    found: bool
+    source: str  # which adapter answered, for evidence
+    summary: str = ""
+    fields: dict[str, str] = field(default_factory=dict)
+    error: str = ""
+
+
+class Lookup(Protocol):
+    """Read-only back office of one store: no method may change an order."""
+
+    async def find_order(
+        self, store_id: str, *, order_number: str | None = None, email: str | None = None
+    ) -> LookupResult: ...
+
+
 # --- outbound ---------------------------------------------------------------------------
 
 
