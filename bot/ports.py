@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -52,6 +52,11 @@ class DraftRequest:
     text: str
     language: str
     hits: Sequence[KnowledgeHit]
+    # Back-office facts looked up before drafting (variables for templates), and the
+    # read-only lookup a model may call as a tool; both empty when no back office is set up.
+    facts: Sequence[LookupResult] = ()
+    lookup: Lookup | None = None
+    entities: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
