@@ -7,7 +7,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Protocol, Self, runtime_checkable
 
 from bot.domain.events import Event
 from bot.domain.model import (
@@ -132,6 +132,20 @@ class CustomerChannel(Protocol):
     async def send(self, reply: OutboundReply) -> None: ...
 
 
+@runtime_checkable
+class DeliveryReconciler(Protocol):
+    """A channel that can ask its platform whether an interrupted send went through."""
+
+    async def already_delivered(self, reply: OutboundReply) -> bool: ...
+
+
+@runtime_checkable
+class IdempotentChannel(Protocol):
+    """A channel whose receiver drops a repeated idempotency key, so a resend is harmless."""
+
+    idempotent_resend: bool
+
+
 # --- storage ----------------------------------------------------------------------------
 
 
@@ -150,6 +164,9 @@ class OutboxItem:
     store_id: str | None = None
     conversation_id: str | None = None
     updated_at: datetime | None = None
+    # Claimed again after a worker died holding it: the platform call may already have
+    # happened, so a send must be reconciled, not blindly repeated.
+    in_doubt: bool = False
 
 
 class Repository(Protocol):

@@ -14,7 +14,7 @@ from storage.orm import outbox
 PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
 
 
-def _item(row: Any) -> OutboxItem:
+def _item(row: Any, *, in_doubt: bool = False) -> OutboxItem:
     return OutboxItem(
         id=row.id,
         key=row.key,
@@ -29,6 +29,7 @@ def _item(row: Any) -> OutboxItem:
         store_id=row.store_id,
         conversation_id=row.conversation_id,
         updated_at=row.updated_at,
+        in_doubt=in_doubt,
     )
 
 
@@ -92,7 +93,8 @@ async def claim_due(
             updated_at=now,
         )
     )
-    return [_item(r) for r in rows]
+    # A row still marked sending had a worker die during its platform call.
+    return [_item(r, in_doubt=r.status == SENDING) for r in rows]
 
 
 async def mark_sent(session: AsyncSession, item_id: int, now: datetime) -> None:

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.domain.commands import DraftReply, RecordDelivery, RecordDeliveryFailure
-from bot.ports import CustomerChannel, DeliveryError, OutboundReply, OutboxItem
+from bot.ports import (
+    CustomerChannel,
+    DeliveryError,
+    DeliveryReconciler,
+    IdempotentChannel,
+    OutboundReply,
+    OutboxItem,
+)
 from bot.services.messagebus import MessageBus
 
 
@@ -38,17 +45,17 @@ class CustomerSend:
             raise DeliveryError(
                 f"no connector for account {payload['channel_account_id']}", permanent=True
             )
-        await channel.send(
-            OutboundReply(
-                idempotency_key=payload["idempotency_key"],
-                channel_account_id=payload["channel_account_id"],
-                conversation_id=payload["conversation_id"],
-                message_id=payload["message_id"],
-                customer_external_id=payload["customer_external_id"],
-                text=payload["text"],
-                in_reply_to=payload.get("in_reply_to"),
-            )
+        reply = OutboundReply(
+            idempotency_key=payload["idempotency_key"],
+            channel_account_id=payload["channel_account_id"],
+            conversation_id=payload["conversation_id"],
+            message_id=payload["message_id"],
+            customer_external_id=payload["customer_external_id"],
+            text=payload["text"],
+            in_reply_to=payload.get("in_reply_to"),
         )
+        if not item.in_doubt or await _resend_is_safe(channel, reply):
+            await channel.send(reply)
         await self._bus.handle(RecordDelivery(item.id, payload["message_id"]))
 
     async def give_up(self, item: OutboxItem, error: str) -> None:
@@ -57,3 +64,22 @@ class CustomerSend:
                 item.id, item.topic, error, message_id=item.payload.get("message_id")
             )
         )
+
+
+UNSURE = (
+    "delivery unsure: a worker stopped during the send and this channel cannot tell whether "
+    "it arrived; not resent automatically (check with the customer, then retry)"
+)
+
+
+async def _resend_is_safe(channel: CustomerChannel, reply: OutboundReply) -> bool:
+    """After an interrupted send: False when it already arrived; raises when nobody can tell.
+
+    Sending twice is worse than asking a person, so a channel that can neither check nor
+    deduplicate leaves the reply in the thread as failed, with a retry button.
+    """
+    if isinstance(channel, DeliveryReconciler):
+        return not await channel.already_delivered(reply)
+    if isinstance(channel, IdempotentChannel) and channel.idempotent_resend:
+        return True
+    raise DeliveryError(UNSURE, permanent=True)

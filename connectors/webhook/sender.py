@@ -16,6 +16,10 @@ TIMEOUT = aiohttp.ClientTimeout(total=15, connect=5)
 
 
 class WebhookSender:
+    # Receivers drop a repeated `Idempotency-Key` (the webhook protocol asks them to), so
+    # an interrupted send may be repeated.
+    idempotent_resend = True
+
     def __init__(
         self,
         accounts: Mapping[str, WebhookAccount],

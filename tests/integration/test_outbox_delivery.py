@@ -282,3 +282,24 @@ async def test_dead_letter_listing_shows_when_the_row_died(core, db, clock):
 
     assert item["id"] == row.id
     assert item["updated_at"] == clock.now().isoformat()
+
+
+async def test_a_reclaimed_row_is_marked_in_doubt_and_a_fresh_one_is_not(core, db, clock):
+    await receive(core, "m-1", "c-1")
+    await receive(core, "m-2", "c-2")
+    first, second = await all_rows(db)
+    async with db.writer.begin() as connection:
+        await connection.execute(
+            update(outbox)
+            .where(outbox.c.id == first.id)
+            .values(
+                status="sending",
+                claimed_by="crashed-worker",
+                lease_until=clock.now() - timedelta(seconds=1),
+            )
+        )
+    async with unit_of_work_factory(db, clock, MAX_ATTEMPTS)() as uow:
+        claimed = await uow.repo.claim_outbox("w", 10, 60)
+        await uow.commit()
+
+    assert {item.id: item.in_doubt for item in claimed} == {first.id: True, second.id: False}
