@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint bench browser-deps pg-deps clean
+.PHONY: demo test soak lint bench browser-deps pg-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ lint: $(VENV)/.installed-test
 ## test: lint, then the whole suite (unit, integration, end-to-end, browser)
 test: $(VENV)/.installed-test browser-deps pg-deps lint
 	$(BIN)/pytest -q
+
+## soak: the kill test at 10,000 messages (make test runs it at 2,000)
+soak: $(VENV)/.installed-test pg-deps
+	STOREDESK_KILL_MESSAGES=10000 $(BIN)/pytest -q -s tests/reliability
 
 ## bench: pipeline against raw webhook-to-callback forwarding, in the same run
 bench: $(VENV)/.installed-test

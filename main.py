@@ -228,7 +228,7 @@ async def start_app(
         limiter=RateLimiter(outbox.rate_per_second, outbox.burst),
         retry_policy=retry_policy
         or RetryPolicy(outbox.base_backoff_seconds, outbox.max_backoff_seconds),
-        worker_settings=worker_settings,
+        worker_settings=worker_settings or WorkerSettings(lease_seconds=outbox.lease_seconds),
         topic_handlers={topics.MIRROR: slack.mirror} if slack else None,
     )
 

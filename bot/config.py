@@ -130,6 +130,9 @@ class OutboxConfig(_Strict):
     burst: Annotated[int, Field(ge=1)] = 10
     base_backoff_seconds: Annotated[float, Field(gt=0)] = 2.0
     max_backoff_seconds: Annotated[float, Field(gt=0)] = 600.0
+    # How long a claimed row stays with its worker; after that (the worker died) another
+    # instance takes it over. Longer than the slowest platform call.
+    lease_seconds: Annotated[float, Field(ge=5)] = 60.0
 
 
 class DraftingConfig(_Strict):

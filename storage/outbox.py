@@ -97,6 +97,29 @@ async def claim_due(
     return [_item(r, in_doubt=r.status == SENDING) for r in rows]
 
 
+async def extend_lease(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    worker_id: str,
+    item_ids: list[int],
+    lease_seconds: float,
+) -> int:
+    """Heartbeat: keep rows this worker is still working on from being taken over."""
+    if not item_ids:
+        return 0
+    result = await session.execute(
+        update(outbox)
+        .where(
+            outbox.c.id.in_(item_ids),
+            outbox.c.status == SENDING,
+            outbox.c.claimed_by == worker_id,
+        )
+        .values(lease_until=now + timedelta(seconds=lease_seconds))
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 async def mark_sent(session: AsyncSession, item_id: int, now: datetime) -> None:
     await session.execute(
         update(outbox)
@@ -124,13 +147,16 @@ async def reschedule(
         values["last_error"] = error[:2000]
     if count_attempt:
         values["attempts"] = outbox.c.attempts + 1
-    await session.execute(update(outbox).where(outbox.c.id == item_id).values(**values))
+    # Only a row still in hand: one another worker finished meanwhile stays finished.
+    await session.execute(
+        update(outbox).where(outbox.c.id == item_id, outbox.c.status == SENDING).values(**values)
+    )
 
 
 async def mark_dead(session: AsyncSession, item_id: int, *, now: datetime, error: str) -> None:
     await session.execute(
         update(outbox)
-        .where(outbox.c.id == item_id)
+        .where(outbox.c.id == item_id, outbox.c.status != SENT)
         .values(
             status=DEAD,
             attempts=outbox.c.attempts + 1,

@@ -120,6 +120,12 @@ class SqlRepository:
             )
         )
 
+    async def message_has_draft(self, message_id: str) -> bool:
+        found = await self.session.scalar(
+            select(Draft.id).where(Draft.message_id == message_id).limit(1)  # type: ignore[arg-type]
+        )
+        return found is not None
+
     async def lock_customer(self, account_id: str, external_id: str) -> None:
         """Serialize intake per customer, so concurrent first messages open one conversation.
 
@@ -162,6 +168,17 @@ class SqlRepository:
             now=self._now,
             worker_id=worker_id,
             limit=limit,
+            lease_seconds=lease_seconds,
+        )
+
+    async def extend_outbox_lease(
+        self, worker_id: str, item_ids: list[int], lease_seconds: float
+    ) -> int:
+        return await outbox_rows.extend_lease(
+            self.session,
+            now=self._now,
+            worker_id=worker_id,
+            item_ids=item_ids,
             lease_seconds=lease_seconds,
         )
 

@@ -64,6 +64,12 @@ async def draft_reply(
     )
 
     async with uow:
+        if await uow.repo.message_has_draft(message.id):
+            # Another worker drafted it first (this row was taken over): nothing left to do.
+            if outbox_item_id is not None:
+                await uow.outbox_done(outbox_item_id)
+            await uow.commit()
+            return DraftOutcome(draft_id=None, route=None)
         conversation = await uow.repo.get_conversation(message.conversation_id)
         assert conversation is not None
         await uow.audit(

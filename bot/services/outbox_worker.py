@@ -88,8 +88,29 @@ class OutboxWorker:
             )
             await uow.commit()
         if items:
-            await asyncio.gather(*(self._guarded(item) for item in items))
+            in_flight = {item.id for item in items}
+            heartbeat = asyncio.create_task(self._heartbeat(in_flight))
+            try:
+                await asyncio.gather(*(self._guarded(item, in_flight) for item in items))
+            finally:
+                heartbeat.cancel()
+                await asyncio.gather(heartbeat, return_exceptions=True)
         return len(items)
+
+    async def _heartbeat(self, in_flight: set[int]) -> None:
+        """Renew the lease of rows still in hand, so a slow batch is not taken over.
+
+        Only a worker that stops renewing (it died) loses its rows to another instance.
+        """
+        lease = self._settings.lease_seconds
+        while in_flight:
+            await asyncio.sleep(lease / 3)
+            try:
+                async with self._uow_factory() as uow:
+                    await uow.repo.extend_outbox_lease(self._worker_id, sorted(in_flight), lease)
+                    await uow.commit()
+            except Exception:
+                logger.exception("could not renew outbox leases; retrying")
 
     async def drain(self, max_cycles: int = 1000) -> int:
         """Process until nothing is due (for tests and the CLI); bounded by max_cycles."""
@@ -101,12 +122,14 @@ class OutboxWorker:
             total += claimed
         return total
 
-    async def _guarded(self, item: OutboxItem) -> None:
+    async def _guarded(self, item: OutboxItem, in_flight: set[int]) -> None:
         async with self._slots:
             try:
                 await self._process(item)
             except Exception:
                 logger.exception("outbox row %s (%s) could not be processed", item.id, item.key)
+            finally:
+                in_flight.discard(item.id)
 
     async def _process(self, item: OutboxItem) -> None:
         handler = self._handlers.get(item.topic)

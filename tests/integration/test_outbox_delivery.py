@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from bot.bootstrap import Core, bootstrap
 from bot.domain.commands import ReceiveCustomerMessage
 from bot.ports import DraftProposal, DraftRequest, KnowledgeHit
+from bot.services.outbox_worker import WorkerSettings
 from bot.services.rate_limit import RateLimiter
 from main import directory_from
 from storage import migrate, views
@@ -303,3 +304,81 @@ async def test_a_reclaimed_row_is_marked_in_doubt_and_a_fresh_one_is_not(core, d
         await uow.commit()
 
     assert {item.id: item.in_doubt for item in claimed} == {first.id: True, second.id: False}
+
+
+class SlowDrafter:
+    """Drafting that outlasts several leases, while the test watches the row."""
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def draft(self, request: DraftRequest) -> DraftProposal:
+        self.started.set()
+        await asyncio.wait_for(self.release.wait(), timeout=10)
+        return DraftProposal(text=None, note="no knowledge")
+
+
+async def test_a_slow_row_keeps_its_lease_while_its_worker_lives(db, clock):
+    drafter = SlowDrafter()
+    core = bootstrap(
+        uow_factory=unit_of_work_factory(db, clock, MAX_ATTEMPTS),
+        clock=clock,
+        retriever=NoKnowledge(),
+        drafter=drafter,
+        channel_for=lambda _account: None,
+        worker_id=WORKER_ID,
+        worker_settings=WorkerSettings(lease_seconds=0.3),
+    )
+    await receive(core, "m-1", "c-1")
+    working = asyncio.create_task(core.worker.run_once())
+    await asyncio.wait_for(drafter.started.wait(), timeout=10)
+    (claimed,) = await all_rows(db)
+
+    clock.advance(5)  # far past the first lease: only a heartbeat keeps the row
+    await asyncio.sleep(0.35)  # at least one heartbeat (every lease/3)
+    (renewed,) = await all_rows(db)
+    assert renewed.status == "sending"
+    assert renewed.lease_until > claimed.lease_until
+    async with unit_of_work_factory(db, clock, MAX_ATTEMPTS)() as uow:
+        assert await uow.repo.claim_outbox("other-instance", 10, 60) == []
+        await uow.commit()
+
+    drafter.release.set()
+    assert await working == 1
+    assert (await all_rows(db))[0].status == "sent"
+
+
+async def test_two_workers_drafting_one_message_leave_one_draft_and_a_finished_row(db, clock):
+    """A row taken over from a slow (not dead) worker: both draft; the second is a no-op."""
+    slow = SlowDrafter()
+    first = bootstrap(
+        uow_factory=unit_of_work_factory(db, clock, MAX_ATTEMPTS),
+        clock=clock,
+        retriever=NoKnowledge(),
+        drafter=slow,
+        channel_for=lambda _account: None,
+        worker_id="slow-worker",
+        worker_settings=WorkerSettings(lease_seconds=30),
+    )
+    second = bootstrap(
+        uow_factory=unit_of_work_factory(db, clock, MAX_ATTEMPTS),
+        clock=clock,
+        retriever=NoKnowledge(),
+        drafter=NoDraft(),
+        channel_for=lambda _account: None,
+        worker_id="second-worker",
+    )
+    await receive(first, "m-1", "c-1")
+    working = asyncio.create_task(first.worker.run_once())
+    await asyncio.wait_for(slow.started.wait(), timeout=10)
+    clock.advance(60)  # the slow worker's lease ran out before its heartbeat
+
+    assert await second.worker.run_once() == 1
+    assert (await all_rows(db))[0].status == "sent"
+    slow.release.set()
+    await working
+
+    (row,) = await all_rows(db)
+    assert row.status == "sent"  # not put back in the queue by the late worker
+    assert await draft_count(db) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,7 @@ class RecordedCall:
     path: str
     headers: dict[str, str]
     body: bytes
+    at: float = field(default_factory=time.monotonic)
 
     @property
     def json(self) -> Any:
@@ -53,3 +55,17 @@ class FakeCallbackServer:
 
     def __iter__(self) -> Iterator[RecordedCall]:
         return iter(self.calls)
+
+    def idempotency_keys(self) -> set[str]:
+        """Distinct replies received: what a receiver that deduplicates would keep."""
+        return {call.headers.get("Idempotency-Key", "") for call in self.calls}
+
+    def request_count(self) -> int:
+        return len(self.calls)
+
+    def arrivals(self) -> dict[str, list[float]]:
+        """When each reply arrived (monotonic seconds), by idempotency key."""
+        found: dict[str, list[float]] = {}
+        for call in self.calls:
+            found.setdefault(call.headers.get("Idempotency-Key", ""), []).append(call.at)
+        return found
