@@ -6,6 +6,7 @@ from importlib import resources
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from storage.database import Database
@@ -24,6 +25,13 @@ def _upgrade(connection: Connection) -> None:
     command.upgrade(config, "head")
 
 
+# Any fixed number: instances starting together on one PostgreSQL take turns migrating.
+MIGRATION_LOCK = 0x5D_0001
+
+
 async def upgrade(db: Database) -> None:
     async with db.writer.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Released at commit; the second instance then finds the schema current.
+            await connection.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
         await connection.run_sync(_upgrade)

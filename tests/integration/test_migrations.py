@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -97,3 +98,18 @@ async def test_upgrading_twice_is_harmless_and_keeps_data(db):
     async with db.reader.connect() as connection:
         names = (await connection.execute(select(stores.c.name))).scalars().all()
     assert names == ["Northwind"]
+
+
+async def test_instances_starting_together_migrate_one_after_the_other(postgres_url):
+    """Two app instances on one fresh PostgreSQL both come up; neither trips on the other."""
+    first, second = open_database(postgres_url), open_database(postgres_url)
+    try:
+        # Bounded: without the lock the two transactions can wait on each other for ever.
+        await asyncio.wait_for(
+            asyncio.gather(migrate.upgrade(first), migrate.upgrade(second)), timeout=60
+        )
+        assert await _revision(first) == _head()
+        assert await _differences(first) == []
+    finally:
+        await first.dispose()
+        await second.dispose()
