@@ -45,6 +45,7 @@ from connectors.webhook.demo_marketplace import demo_marketplace_routes
 from connectors.webhook.routes import webhook_routes
 from connectors.webhook.sender import WebhookSender
 from knowledge.articles import faq_articles
+from knowledge.batching import BatchingEmbedder
 from knowledge.embeddings import Embedder, LocalEmbedder
 from knowledge.index import KnowledgeIndex
 from storage import migrate
@@ -188,7 +189,9 @@ async def start_app(
         articles = await sync_articles(session, articles_from(settings), clock.now())
 
     progress(f"indexing {len(articles)} knowledge articles")
-    retriever = KnowledgeIndex(data_dir / "knowledge.lance", embedder or LocalEmbedder())
+    # Concurrent drafts share model calls: one call costs about as much as sixteen.
+    shared_embedder = BatchingEmbedder(embedder or LocalEmbedder())
+    retriever = KnowledgeIndex(data_dir / "knowledge.lance", shared_embedder)
     embedded = await retriever.sync(articles)
     progress(f"knowledge index ready ({embedded} embedded, {len(articles) - embedded} unchanged)")
     drafter = drafter or LocalDrafter(min_score=settings.drafting.min_score)

@@ -126,6 +126,7 @@ async def drive(
     concurrency: int,
     wait_seconds: float,
     rate: float | None = None,
+    accounts: tuple[str, ...] = ("nw-market",),
 ) -> Result:
     callback.reset(count)
     started: dict[str, float] = {}
@@ -158,7 +159,8 @@ async def drive(
                 "X-Storedesk-Signature": sign(WEBHOOK_SECRET, ts, body),
             }
             started[message_id] = time.perf_counter()
-            async with http.post(f"{base_url}/hooks/nw-market", data=body, headers=headers) as r:
+            account = accounts[i % len(accounts)]
+            async with http.post(f"{base_url}/hooks/{account}", data=body, headers=headers) as r:
                 if r.status >= 300:
                     raise RuntimeError(f"{name}: webhook answered {r.status}: {await r.text()}")
 

@@ -15,7 +15,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_the_image_copies_every_package_the_project_installs() -> None:
     pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
-    packages = {p.rstrip("*") for p in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]}
+    found = pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = {name.rstrip("*") for name in found}
     copied = set(re.findall(r"^COPY (\w+) \./\1$", (REPO / "Dockerfile").read_text(), re.M))
     assert packages <= copied
 
