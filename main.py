@@ -25,11 +25,11 @@ from aiohttp import web
 from bot.ai.local_drafter import LocalDrafter
 from bot.bootstrap import Core, bootstrap
 from bot.clock import SystemClock
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, LookupConfig, Settings, load_settings
 from bot.domain.model import ChannelAccount, Store
 from bot.domain.permissions import Member
 from bot.http import create_app
-from bot.ports import Clock, CustomerChannel, Drafter
+from bot.ports import Clock, CustomerChannel, Drafter, Lookup
 from bot.services import topics
 from bot.services.outbox_worker import WorkerSettings
 from bot.services.rate_limit import RateLimiter
@@ -37,6 +37,10 @@ from bot.services.retry_policy import RetryPolicy
 from bot.workspaces.console.auth import ConsoleAuth
 from bot.workspaces.console.routes import console_routes
 from bot.workspaces.slack.wiring import SlackWiring, slack_http_routes
+from connectors.lookups.cache import CachedLookup
+from connectors.lookups.csv_file import CsvLookup
+from connectors.lookups.http_json import HttpJsonLookup
+from connectors.shopify.admin import ShopifyAdminLookup
 from connectors.webchat import WebchatAccount
 from connectors.webchat.channel import WebchatChannel
 from connectors.webchat.routes import webchat_routes
@@ -100,6 +104,33 @@ def articles_from(settings: Settings) -> list:  # type: ignore[type-arg]
         ]
         articles.extend(faq_articles(store.id, entries))  # type: ignore[arg-type]
     return articles
+
+
+def lookup_from(config: LookupConfig, http: aiohttp.ClientSession) -> Lookup:
+    """A store's read-only back office, behind a short per-order cache."""
+    token = config.token()
+    inner: Lookup
+    if config.kind == "csv":
+        inner = CsvLookup(Path(config.path or ""))
+    elif config.kind == "shopify":
+        inner = ShopifyAdminLookup(
+            http,
+            base_url=config.base_url or "",
+            access_token=token or "",
+            api_version=config.api_version,
+            timeout=config.timeout_seconds,
+        )
+    else:
+        inner = HttpJsonLookup(
+            http,
+            order_url=config.order_url,
+            email_url=config.email_url,
+            headers={config.auth_header: config.auth_prefix + token} if token else {},
+            fields=config.fields,
+            result_path=config.result_path,
+            timeout=config.timeout_seconds,
+        )
+    return CachedLookup(inner, config.cache_seconds)
 
 
 def member_tokens(settings: Settings) -> dict[str, str]:
@@ -211,6 +242,7 @@ async def start_app(
     channels: dict[str, CustomerChannel] = {account_id: webhook for account_id in webhook_accounts}
     webchat = WebchatChannel()
     channels.update({account.id: webchat for account in webchat_by_store.values()})
+    lookups = {s.id: lookup_from(s.lookup, http) for s in settings.stores if s.lookup is not None}
 
     feed = ChangeFeed(db)
     outbox = settings.outbox
@@ -230,6 +262,7 @@ async def start_app(
         or RetryPolicy(outbox.base_backoff_seconds, outbox.max_backoff_seconds),
         worker_settings=worker_settings,
         topic_handlers={topics.MIRROR: slack.mirror} if slack else None,
+        lookup_for=lookups.get,
     )
 
     stop_event = asyncio.Event()

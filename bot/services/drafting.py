@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.domain.commands import DraftReply
+from bot.domain.entities import extract_entities
 from bot.domain.errors import NotFound
 from bot.domain.events import ConversationChanged
 from bot.domain.language import detect_language
 from bot.domain.model import ConversationStatus, Draft, DraftStatus, Route, new_id
 from bot.domain.risk_policy import assess_risk, decide_route
-from bot.ports import Clock, Drafter, DraftRequest, Retriever, UnitOfWork
+from bot.ports import Clock, Drafter, DraftRequest, Lookup, Retriever, UnitOfWork
+from bot.services import lookups
 from bot.services.replies import discard_pending_drafts, queue_reply
 
 AUTO_ACTOR = "storedesk:auto"
@@ -29,6 +32,7 @@ async def draft_reply(
     clock: Clock,
     retriever: Retriever,
     drafter: Drafter,
+    lookup_for: Callable[[str], Lookup | None] = lambda _store_id: None,
 ) -> DraftOutcome:
     outbox_item_id = cmd.outbox_item_id
     # Read what we need, then do the slow work outside any write transaction.
@@ -45,6 +49,9 @@ async def draft_reply(
     language = detect_language(message.text, default=default_language)
     risk = assess_risk(message.text)
     hits = await retriever.search(store.id, message.text, language)
+    entities = extract_entities(message.text)
+    lookup = lookup_for(store.id)
+    facts = await lookups.look_up_orders(lookup, store.id, entities) if lookup else []
     proposal = await drafter.draft(
         DraftRequest(
             store=store,
@@ -52,8 +59,12 @@ async def draft_reply(
             text=message.text,
             language=language,
             hits=hits,
+            facts=facts,
+            lookup=lookup,
+            entities=entities,
         )
     )
+    note = "\n".join(part for part in (proposal.note, lookups.thread_line(facts)) if part)
     confident = proposal.text is not None
     route = decide_route(
         store.mode,
@@ -78,6 +89,14 @@ async def draft_reply(
                 "route": route.value,
             },
         )
+        for fact in facts:
+            await uow.audit(
+                "looked_up",
+                actor=SYSTEM_ACTOR,
+                store_id=store.id,
+                conversation_id=conversation.id,
+                payload={"message_id": message.id, **lookups.evidence(fact)},
+            )
         if conversation.status in (ConversationStatus.TAKEN_OVER, ConversationStatus.RESOLVED):
             # A person owns the conversation: no draft competes with them.
             if outbox_item_id is not None:
@@ -101,7 +120,7 @@ async def draft_reply(
             confident=confident,
             citations=proposal.citations,
             risk_reasons=list(risk.reasons),
-            note=proposal.note,
+            note=note,
         )
         uow.repo.add(draft)
         await uow.audit(
@@ -118,7 +137,7 @@ async def draft_reply(
                     for h in hits
                 ],
                 "citations": proposal.citations,
-                "note": proposal.note,
+                "note": note,
             },
         )
         if route == Route.REVIEW:
