@@ -17,6 +17,7 @@ import socket
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import aiohttp
@@ -48,12 +49,16 @@ from connectors.webhook import WebhookAccount
 from connectors.webhook.demo_marketplace import demo_marketplace_routes
 from connectors.webhook.routes import webhook_routes
 from connectors.webhook.sender import WebhookSender
+from connectors.whatsapp import WhatsAppAccount
+from connectors.whatsapp.routes import whatsapp_routes
+from connectors.whatsapp.sender import WhatsAppSender
 from knowledge.articles import faq_articles
 from knowledge.embeddings import Embedder, LocalEmbedder
 from knowledge.index import KnowledgeIndex
 from storage import migrate
 from storage.audit import verify_chains
 from storage.change_feed import ChangeFeed
+from storage.channel_rows import whatsapp_last_inbound
 from storage.database import Database, open_database
 from storage.directory import Directory, sync_articles, sync_directory
 from storage.uow import unit_of_work_factory
@@ -226,6 +231,7 @@ async def start_app(
 
     webhook_accounts: dict[str, WebhookAccount] = {}
     webchat_by_store: dict[str, WebchatAccount] = {}
+    whatsapp_accounts: dict[str, WhatsAppAccount] = {}
     for store in settings.stores:
         for channel in store.channels:
             if channel.kind == "webhook":
@@ -236,12 +242,28 @@ async def start_app(
                 webchat_by_store.setdefault(
                     store.id, WebchatAccount(channel.id, store.id, store.name)
                 )
+            elif channel.kind == "whatsapp" and channel.whatsapp is not None:
+                wa = channel.whatsapp
+                whatsapp_accounts[channel.id] = WhatsAppAccount(
+                    channel.id,
+                    store.id,
+                    app_secret=channel.resolve_secret(),
+                    verify_token=wa.verify_token(),
+                    access_token=wa.access_token(),
+                    phone_number_id=wa.phone_number_id,
+                    api_url=wa.api_url,
+                    template=wa.template,
+                    template_language=wa.template_language,
+                    timeout_seconds=wa.timeout_seconds,
+                )
 
     http = aiohttp.ClientSession()
     webhook = WebhookSender(webhook_accounts, http)
     channels: dict[str, CustomerChannel] = {account_id: webhook for account_id in webhook_accounts}
     webchat = WebchatChannel()
     channels.update({account.id: webchat for account in webchat_by_store.values()})
+    whatsapp = WhatsAppSender(whatsapp_accounts, http, partial(whatsapp_last_inbound, db), clock)
+    channels.update({account_id: whatsapp for account_id in whatsapp_accounts})
     lookups = {s.id: lookup_from(s.lookup, http) for s in settings.stores if s.lookup is not None}
 
     feed = ChangeFeed(db)
@@ -275,6 +297,7 @@ async def start_app(
     contributors = [
         webhook_routes(core.bus, webhook_accounts),
         webchat_routes(core.bus, db, feed, webchat_by_store, stop_event),
+        whatsapp_routes(core.bus, db, whatsapp_accounts),
         console_routes(core.bus, db, feed, auth, stop_event, secure_cookies=secure),
     ]
     if settings.console.demo_sign_in:

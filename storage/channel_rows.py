@@ -1,0 +1,100 @@
+"""Rows the customer connectors keep: WhatsApp service windows and orders Shopify told us of."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+
+from storage.database import Database
+from storage.orm import inbound_receipts, shop_orders, whatsapp_windows
+
+
+async def record_whatsapp_inbound(db: Database, account_id: str, wa_id: str, at: datetime) -> None:
+    """Keep the newest customer message time: a late retry never shortens the window."""
+    insert = pg_insert if db.dialect == "postgresql" else sqlite_insert
+    statement = insert(whatsapp_windows).values(
+        channel_account_id=account_id, wa_id=wa_id, last_inbound_at=at
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["channel_account_id", "wa_id"],
+        set_={
+            "last_inbound_at": func.max(
+                whatsapp_windows.c.last_inbound_at, statement.excluded.last_inbound_at
+            )
+            if db.dialect == "sqlite"
+            else func.greatest(
+                whatsapp_windows.c.last_inbound_at, statement.excluded.last_inbound_at
+            )
+        },
+    )
+    async with db.write_sessions() as session, session.begin():
+        await session.execute(statement)
+
+
+async def whatsapp_last_inbound(db: Database, account_id: str, wa_id: str) -> datetime | None:
+    async with db.read_sessions() as session:
+        return await session.scalar(
+            select(whatsapp_windows.c.last_inbound_at).where(
+                whatsapp_windows.c.channel_account_id == account_id,
+                whatsapp_windows.c.wa_id == wa_id,
+            )
+        )
+
+
+async def record_shop_event(
+    db: Database,
+    *,
+    store_id: str,
+    event_id: str,
+    order_id: str,
+    fields: dict[str, str],
+    now: datetime,
+) -> bool:
+    """Merge what one Shopify event says about an order; False (and nothing stored) when
+    the event id was seen before. The receipt and the order change commit together."""
+    try:
+        async with db.write_sessions() as session, session.begin():
+            await session.execute(
+                inbound_receipts.insert().values(
+                    channel_account_id=f"shopify:{store_id}", external_id=event_id, received_at=now
+                )
+            )
+            key = (shop_orders.c.store_id == store_id) & (shop_orders.c.order_id == order_id)
+            known = (await session.execute(select(shop_orders).where(key))).mappings().first()
+            merged = {**(known["fields"] if known else {}), **fields}
+            row = {
+                "name": merged.get("order_id", known["name"] if known else ""),
+                "email": (merged.get("email") or "").lower() or None,
+                "fields": merged,
+                "updated_at": now,
+            }
+            if known is None:
+                await session.execute(
+                    shop_orders.insert().values(store_id=store_id, order_id=order_id, **row)
+                )
+            else:
+                await session.execute(shop_orders.update().where(key).values(**row))
+    except IntegrityError:
+        return False
+    return True
+
+
+async def find_shop_order(
+    db: Database, store_id: str, *, name: str | None = None, email: str | None = None
+) -> dict[str, Any] | None:
+    """The order with this name (`#1042`), or the newest one of this email."""
+    query = select(shop_orders.c.fields).where(shop_orders.c.store_id == store_id)
+    if name is not None:
+        query = query.where(shop_orders.c.name == name)
+    elif email is not None:
+        query = query.where(shop_orders.c.email == email.lower())
+    else:
+        return None
+    query = query.order_by(shop_orders.c.updated_at.desc()).limit(1)
+    async with db.read_sessions() as session:
+        return await session.scalar(query)
