@@ -38,10 +38,12 @@ from bot.services.retry_policy import RetryPolicy
 from bot.workspaces.console.auth import ConsoleAuth
 from bot.workspaces.console.routes import console_routes
 from bot.workspaces.slack.wiring import SlackWiring, slack_http_routes
-from connectors.lookups.cache import CachedLookup
+from connectors.lookups.cache import CachedLookup, FallbackLookup
 from connectors.lookups.csv_file import CsvLookup
 from connectors.lookups.http_json import HttpJsonLookup
 from connectors.shopify.admin import ShopifyAdminLookup
+from connectors.shopify.known_orders import KnownOrdersLookup
+from connectors.shopify.webhooks import shopify_webhook_routes
 from connectors.webchat import WebchatAccount
 from connectors.webchat.channel import WebchatChannel
 from connectors.webchat.routes import webchat_routes
@@ -111,20 +113,25 @@ def articles_from(settings: Settings) -> list:  # type: ignore[type-arg]
     return articles
 
 
-def lookup_from(config: LookupConfig, http: aiohttp.ClientSession) -> Lookup:
-    """A store's read-only back office, behind a short per-order cache."""
+def lookup_from(config: LookupConfig, http: aiohttp.ClientSession, db: Database) -> Lookup:
+    """A store's read-only back office, behind a short per-order cache. A Shopify store
+    without an Admin API token answers from the orders its webhooks taught us; with one,
+    those are the fallback when the Admin API fails."""
     token = config.token()
     inner: Lookup
     if config.kind == "csv":
         inner = CsvLookup(Path(config.path or ""))
     elif config.kind == "shopify":
-        inner = ShopifyAdminLookup(
-            http,
-            base_url=config.base_url or "",
-            access_token=token or "",
-            api_version=config.api_version,
-            timeout=config.timeout_seconds,
-        )
+        inner = KnownOrdersLookup(db)
+        if token:
+            admin = ShopifyAdminLookup(
+                http,
+                base_url=config.base_url or "",
+                access_token=token,
+                api_version=config.api_version,
+                timeout=config.timeout_seconds,
+            )
+            inner = FallbackLookup(admin, inner)
     else:
         inner = HttpJsonLookup(
             http,
@@ -264,7 +271,16 @@ async def start_app(
     channels.update({account.id: webchat for account in webchat_by_store.values()})
     whatsapp = WhatsAppSender(whatsapp_accounts, http, partial(whatsapp_last_inbound, db), clock)
     channels.update({account_id: whatsapp for account_id in whatsapp_accounts})
-    lookups = {s.id: lookup_from(s.lookup, http) for s in settings.stores if s.lookup is not None}
+    lookups = {
+        s.id: lookup_from(s.lookup, http, db) for s in settings.stores if s.lookup is not None
+    }
+    shopify_secrets = {
+        s.id: secret
+        for s in settings.stores
+        if s.lookup is not None
+        and s.lookup.kind == "shopify"
+        and (secret := s.lookup.resolve_webhook_secret())
+    }
 
     feed = ChangeFeed(db)
     outbox = settings.outbox
@@ -298,6 +314,7 @@ async def start_app(
         webhook_routes(core.bus, webhook_accounts),
         webchat_routes(core.bus, db, feed, webchat_by_store, stop_event),
         whatsapp_routes(core.bus, db, whatsapp_accounts),
+        shopify_webhook_routes(db, shopify_secrets, clock),
         console_routes(core.bus, db, feed, auth, stop_event, secure_cookies=secure),
     ]
     if settings.console.demo_sign_in:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -52,11 +53,12 @@ async def record_shop_event(
     store_id: str,
     event_id: str,
     order_id: str,
-    fields: dict[str, str],
+    update: Callable[[dict[str, str]], dict[str, str]],
     now: datetime,
 ) -> bool:
-    """Merge what one Shopify event says about an order; False (and nothing stored) when
-    the event id was seen before. The receipt and the order change commit together."""
+    """Apply what one Shopify event says to the order's known fields (`update` gets the old
+    ones); False, and nothing stored, when the event id was seen before. The receipt and the
+    order change commit together."""
     try:
         async with db.write_sessions() as session, session.begin():
             await session.execute(
@@ -66,9 +68,10 @@ async def record_shop_event(
             )
             key = (shop_orders.c.store_id == store_id) & (shop_orders.c.order_id == order_id)
             known = (await session.execute(select(shop_orders).where(key))).mappings().first()
-            merged = {**(known["fields"] if known else {}), **fields}
+            before = dict(known["fields"]) if known else {}
+            merged = {**before, **update(before)}
             row = {
-                "name": merged.get("order_id", known["name"] if known else ""),
+                "name": merged.get("order_id", "").strip().lstrip("#").upper(),
                 "email": (merged.get("email") or "").lower() or None,
                 "fields": merged,
                 "updated_at": now,
@@ -87,7 +90,8 @@ async def record_shop_event(
 async def find_shop_order(
     db: Database, store_id: str, *, name: str | None = None, email: str | None = None
 ) -> dict[str, Any] | None:
-    """The order with this name (`#1042`), or the newest one of this email."""
+    """The order with this name (`1042`, as Shopify's `#1042` is kept without the `#`), or
+    the most recently updated one of this email."""
     query = select(shop_orders.c.fields).where(shop_orders.c.store_id == store_id)
     if name is not None:
         query = query.where(shop_orders.c.name == name)
