@@ -38,6 +38,10 @@ from bot.services.retry_policy import RetryPolicy
 from bot.workspaces.console.auth import ConsoleAuth
 from bot.workspaces.console.routes import console_routes
 from bot.workspaces.slack.wiring import SlackWiring, slack_http_routes
+from connectors.email import EmailAccount
+from connectors.email.imap_poller import MailboxPoller
+from connectors.email.intake import EmailIntake
+from connectors.email.sender import EmailSender
 from connectors.lookups.cache import CachedLookup, FallbackLookup
 from connectors.lookups.csv_file import CsvLookup
 from connectors.lookups.http_json import HttpJsonLookup
@@ -60,7 +64,7 @@ from knowledge.index import KnowledgeIndex
 from storage import migrate
 from storage.audit import verify_chains
 from storage.change_feed import ChangeFeed
-from storage.channel_rows import whatsapp_last_inbound
+from storage.channel_rows import email_thread_of, whatsapp_last_inbound
 from storage.database import Database, open_database
 from storage.directory import Directory, sync_articles, sync_directory
 from storage.uow import unit_of_work_factory
@@ -239,6 +243,7 @@ async def start_app(
     webhook_accounts: dict[str, WebhookAccount] = {}
     webchat_by_store: dict[str, WebchatAccount] = {}
     whatsapp_accounts: dict[str, WhatsAppAccount] = {}
+    email_accounts: dict[str, EmailAccount] = {}
     for store in settings.stores:
         for channel in store.channels:
             if channel.kind == "webhook":
@@ -263,6 +268,25 @@ async def start_app(
                     template_language=wa.template_language,
                     timeout_seconds=wa.timeout_seconds,
                 )
+            elif channel.kind == "email" and channel.email is not None:
+                mail = channel.email
+                email_accounts[channel.id] = EmailAccount(
+                    channel.id,
+                    store.id,
+                    address=mail.address,
+                    display_name=mail.display_name or store.name,
+                    username=mail.username or mail.address,
+                    password=mail.resolve_password(),
+                    imap_host=mail.imap_host,
+                    imap_port=mail.imap_port,
+                    imap_tls=mail.imap_tls,
+                    mailbox=mail.mailbox,
+                    smtp_host=mail.smtp_host,
+                    smtp_port=mail.smtp_port,
+                    smtp_security=mail.smtp_security,
+                    poll_seconds=mail.poll_seconds,
+                    timeout_seconds=mail.timeout_seconds,
+                )
 
     http = aiohttp.ClientSession()
     webhook = WebhookSender(webhook_accounts, http)
@@ -271,6 +295,8 @@ async def start_app(
     channels.update({account.id: webchat for account in webchat_by_store.values()})
     whatsapp = WhatsAppSender(whatsapp_accounts, http, partial(whatsapp_last_inbound, db), clock)
     channels.update({account_id: whatsapp for account_id in whatsapp_accounts})
+    email = EmailSender(email_accounts, partial(email_thread_of, db))
+    channels.update({account_id: email for account_id in email_accounts})
     lookups = {
         s.id: lookup_from(s.lookup, http, db) for s in settings.stores if s.lookup is not None
     }
@@ -332,6 +358,9 @@ async def start_app(
     base_url = settings.server.public_url or f"http://{bound[0]}:{bound[1]}"
 
     tasks = [asyncio.create_task(feed.run(stop_event), name="change-feed")]
+    for account in email_accounts.values():
+        poller = MailboxPoller(account, EmailIntake(account, core.bus, db, clock))
+        tasks.append(asyncio.create_task(poller.run(stop_event), name=f"mailbox-{account.id}"))
     if slack is not None and slack.app_token is not None:
         tasks.append(
             asyncio.create_task(slack.run_socket_mode(slack_app, stop_event), name="slack-socket")

@@ -58,13 +58,36 @@ class WhatsAppConfig(_Strict):
         return _required_env(self.verify_token_env, "whatsapp.verify_token_env") or ""
 
 
+class EmailConfig(_Strict):
+    """One mailbox: IMAP for what customers write, SMTP for the replies."""
+
+    address: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]
+    display_name: str = ""
+    username: str | None = Field(default=None, description="defaults to address")
+    password_env: str | None = None
+    password: str | None = Field(default=None, description="literal; demo files only")
+    imap_host: str
+    imap_port: Annotated[int, Field(ge=1, le=65535)] = 993
+    imap_tls: bool = True
+    mailbox: str = "INBOX"
+    smtp_host: str
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = 587
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    poll_seconds: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 20.0
+
+    def resolve_password(self) -> str:
+        return _required_env(self.password_env, "email.password_env") or self.password or ""
+
+
 class ChannelConfig(_Strict):
     id: Annotated[str, Field(pattern=SLUG)]
-    kind: Literal["webchat", "webhook", "whatsapp"]
+    kind: Literal["webchat", "webhook", "whatsapp", "email"]
     secret_env: str | None = None
     secret: str | None = Field(default=None, description="literal secret; demo files only")
     callback_url: str | None = None
     whatsapp: WhatsAppConfig | None = None
+    email: EmailConfig | None = None
 
     @model_validator(mode="after")
     def _webhook_needs_secret_and_callback(self) -> Self:
@@ -80,6 +103,8 @@ class ChannelConfig(_Strict):
                 raise ValueError("a whatsapp channel needs secret_env (the Meta app secret)")
             if self.whatsapp is None:
                 raise ValueError("a whatsapp channel needs a whatsapp section (phone_number_id)")
+        if self.kind == "email" and self.email is None:
+            raise ValueError("an email channel needs an email section (address, imap/smtp)")
         return self
 
     def resolve_secret(self) -> str:
@@ -348,6 +373,8 @@ def load_settings(path: str | Path) -> Settings:
                 if channel.whatsapp is not None:
                     channel.whatsapp.access_token()
                     channel.whatsapp.verify_token()
+                if channel.email is not None:
+                    channel.email.resolve_password()
             except ConfigError as problem:
                 raise ConfigError(
                     f"{path}: stores.{store.id}.channels.{channel.id}: {problem}"

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from storage.database import Database
-from storage.orm import inbound_receipts, shop_orders, whatsapp_windows
+from storage.orm import email_messages, inbound_receipts, messages, shop_orders, whatsapp_windows
 
 
 async def record_whatsapp_inbound(db: Database, account_id: str, wa_id: str, at: datetime) -> None:
@@ -102,3 +102,60 @@ async def find_shop_order(
     query = query.order_by(shop_orders.c.updated_at.desc()).limit(1)
     async with db.read_sessions() as session:
         return await session.scalar(query)
+
+
+async def record_email(
+    db: Database,
+    *,
+    account_id: str,
+    message_id: str,
+    subject: str,
+    references: str,
+    raw: bytes,
+    now: datetime,
+) -> None:
+    """Keep the full original of a customer's mail (what the team sees is trimmed)."""
+    try:
+        async with db.write_sessions() as session, session.begin():
+            await session.execute(
+                email_messages.insert().values(
+                    channel_account_id=account_id,
+                    message_id=message_id,
+                    subject=subject,
+                    references=references,
+                    raw=raw,
+                    received_at=now,
+                )
+            )
+    except IntegrityError:
+        return  # the same mail fetched again: the original is already kept
+
+
+async def email_thread_of(
+    db: Database, account_id: str, conversation_id: str, in_reply_to: str | None
+) -> tuple[str, str, str] | None:
+    """(Message-ID, subject, References) of the customer mail a reply answers: the one it
+    names, else the conversation's newest inbound mail."""
+    async with db.read_sessions() as session:
+        message_id = in_reply_to
+        if message_id is None:
+            message_id = await session.scalar(
+                select(messages.c.external_id)
+                .where(
+                    messages.c.conversation_id == conversation_id,
+                    messages.c.direction == "in",
+                )
+                .order_by(messages.c.created_at.desc())
+                .limit(1)
+            )
+        if message_id is None:
+            return None
+        row = (
+            await session.execute(
+                select(email_messages.c.subject, email_messages.c.references).where(
+                    email_messages.c.channel_account_id == account_id,
+                    email_messages.c.message_id == message_id,
+                )
+            )
+        ).first()
+    return (message_id, row.subject, row.references) if row else (message_id, "", "")

@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -325,6 +326,7 @@ email_messages = Table(
     Column("message_id", String(255), primary_key=True),
     Column("subject", Text, nullable=False),
     Column("references", Text, nullable=False),
+    Column("raw", LargeBinary, nullable=False),
     Column("received_at", UTCDateTime, nullable=False),
 )
 

@@ -45,6 +45,7 @@ def upgrade() -> None:
         sa.Column("message_id", sa.String(length=255), nullable=False),
         sa.Column("subject", sa.Text(), nullable=False),
         sa.Column("references", sa.Text(), nullable=False),
+        sa.Column("raw", sa.LargeBinary(), nullable=False),
         sa.Column("received_at", storage.orm.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("channel_account_id", "message_id", name=op.f("pk_email_messages")),
     )
