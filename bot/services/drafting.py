@@ -45,13 +45,20 @@ async def draft_reply(
         customer = await repo.get_customer(conversation.customer_id) if conversation else None
         if conversation is None or store is None or customer is None:
             raise NotFound(f"conversation of message {cmd.message_id} is incomplete")
+        identity = await repo.identity_of(customer.id, conversation.channel_account_id)
+    # On email channels the customer's address finds their orders when the text names none.
+    address = identity.external_id if identity and "@" in identity.external_id else None
     default_language = store.languages[0] if store.languages else "en"
     language = detect_language(message.text, default=default_language)
     risk = assess_risk(message.text)
     hits = await retriever.search(store.id, message.text, language)
     entities = extract_entities(message.text)
     lookup = lookup_for(store.id)
-    facts = await lookups.look_up_orders(lookup, store.id, entities) if lookup else []
+    facts = (
+        await lookups.look_up_orders(lookup, store.id, entities, customer_email=address)
+        if lookup
+        else []
+    )
     proposal = await drafter.draft(
         DraftRequest(
             store=store,

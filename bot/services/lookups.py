@@ -16,9 +16,11 @@ async def look_up_orders(
     store_id: str,
     entities: Mapping[str, Sequence[str]],
     *,
+    customer_email: str | None = None,
     within_seconds: float = DEFAULT_TIMEOUT_SECONDS,
 ) -> list[LookupResult]:
-    """The orders a message names, else the newest order of the email it gives.
+    """The orders a message names, else the newest order of the email it gives, else that
+    of the address the customer writes from (email channels).
 
     Each lookup is bounded by `within_seconds`; a timeout or an adapter's error becomes a failed
     result that says why, so drafting always goes on.
@@ -27,10 +29,8 @@ async def look_up_orders(
     if orders:
         queries = [(number, {"order_number": number}) for number in orders]
     else:
-        queries = [
-            (email, {"email": email})
-            for email in list(entities.get("emails", ()))[:MAX_ORDERS_PER_MESSAGE]
-        ]
+        emails = list(entities.get("emails", ())) or ([customer_email] if customer_email else [])
+        queries = [(email, {"email": email}) for email in emails[:MAX_ORDERS_PER_MESSAGE]]
     return list(
         await asyncio.gather(
             *(

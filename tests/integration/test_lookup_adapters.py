@@ -186,9 +186,11 @@ class Counting:
     def __init__(self, result: LookupResult) -> None:
         self.result = result
         self.calls = 0
+        self.asked: list[str | None] = []
 
     async def find_order(self, store_id, *, order_number=None, email=None) -> LookupResult:
         self.calls += 1
+        self.asked.append(order_number or email)
         return self.result
 
 
@@ -242,3 +244,12 @@ async def test_a_hanging_or_broken_lookup_becomes_a_failed_result_not_an_error()
     assert broken[0].query == "a@b.co" and broken[0].error == "KeyError: 'id'"
     assert thread_line(broken) == "Back office: lookup of a@b.co failed (KeyError: 'id')"
     assert await look_up_orders(Broken(), "s", {"order_numbers": [], "emails": []}) == []
+
+
+async def test_the_senders_address_is_looked_up_when_the_text_names_no_order():
+    answer = Counting(LookupResult("order", "jo@example.com", True, "csv", summary="s"))
+    none_named = {"order_numbers": [], "emails": []}
+    await look_up_orders(answer, "s", none_named, customer_email="jo@example.com")
+    named = {"order_numbers": ["1042"], "emails": []}
+    await look_up_orders(answer, "s", named, customer_email="x@y.z")
+    assert answer.asked == ["jo@example.com", "1042"]
