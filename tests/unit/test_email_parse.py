@@ -6,8 +6,10 @@ from email.message import EmailMessage
 
 import pytest
 
+from bot.ports import DeliveryError, OutboundReply
+from connectors.email import EmailAccount
 from connectors.email.parse import parse_mail
-from connectors.email.sender import reply_subject
+from connectors.email.sender import EmailSender, reply_subject
 from connectors.email.trim import trim_reply
 from tests.support.mail_builder import customer_mail, html_only_mail
 
@@ -101,3 +103,32 @@ def test_reply_subjects_keep_one_re():
     assert reply_subject("RE: Shipping question") == "RE: Shipping question"
     assert reply_subject("回复：发货") == "回复：发货"
     assert reply_subject("") == "Re: your message"
+
+
+async def test_a_reply_to_an_automatic_sender_is_refused_before_any_smtp():
+    account = EmailAccount(
+        "m",
+        "s",
+        "support@shop.example",
+        "Shop",
+        "u",
+        "p",
+        "127.0.0.1",
+        1,
+        False,
+        "INBOX",
+        "127.0.0.1",
+        9,
+        "none",
+        1.0,
+        1.0,
+    )
+
+    async def no_thread(*_args: object) -> None:
+        return None
+
+    sender = EmailSender({"m": account}, no_thread)
+    reply = OutboundReply("k", "m", "c", "msg", "MAILER-DAEMON@mx.example.com", "Hello")
+    with pytest.raises(DeliveryError, match="automatic sender") as refused:
+        await sender.send(reply)
+    assert refused.value.permanent is True

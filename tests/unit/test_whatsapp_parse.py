@@ -61,3 +61,12 @@ def test_signature_is_checked_over_the_exact_raw_body():
     for header in (None, "", "sha1=abc", sign("other", body), sign("secret", body + b" ")):
         with pytest.raises(SignatureError):
             verify("secret", header, body)
+
+
+def test_quick_reply_button_press_is_the_buttons_text():
+    body = json.loads(whatsapp_body("wamid.B"))
+    message = body["entry"][0]["changes"][0]["value"]["messages"][0]
+    del message["text"]
+    message.update(type="button", button={"payload": "TRACK", "text": "Track my order"})
+    [inbound] = parse_whatsapp("wa", API, json.dumps(body).encode())
+    assert inbound.command.text == "Track my order"
