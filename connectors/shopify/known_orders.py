@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.ports import LookupResult
 from connectors.lookups.results import found, normalize_order_number, not_found
+from connectors.shopify.orders import REFUND_PREFIX
 from storage.channel_rows import find_shop_order
 from storage.database import Database
 
@@ -23,4 +24,7 @@ class KnownOrdersLookup:
             fields = await find_shop_order(self._db, store_id, name=name)
         else:
             fields = await find_shop_order(self._db, store_id, email=email or "")
-        return found(query, SOURCE, fields) if fields else not_found(query, SOURCE)
+        if not fields:
+            return not_found(query, SOURCE)
+        variables = {k: v for k, v in fields.items() if not k.startswith(REFUND_PREFIX)}
+        return found(query, SOURCE, variables)

@@ -12,14 +12,19 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
 
 from bot.http import json_error
 from bot.ports import Clock
-from connectors.shopify.orders import order_fields
+from connectors.shopify.orders import (
+    REFUND_PREFIX,
+    fulfillment_fields,
+    order_fields,
+    refund_total,
+)
 from storage.channel_rows import record_shop_event
 from storage.database import Database
 
@@ -35,39 +40,21 @@ def signature_ok(secret: str, header: str | None, body: bytes) -> bool:
     return bool(header) and hmac.compare_digest(sign(secret, body), (header or "").strip())
 
 
-def _fulfillment_fields(fulfillment: dict[str, Any]) -> dict[str, str]:
-    shipment = fulfillment.get("shipment_status")
-    cancelled = fulfillment.get("status") in ("cancelled", "error")
-    fields = {
-        "status": "shipment cancelled"
-        if cancelled
-        else (str(shipment).replace("_", " ") if shipment else "shipped"),
-        "carrier": fulfillment.get("tracking_company"),
-        "tracking_number": fulfillment.get("tracking_number"),
-        "tracking_url": fulfillment.get("tracking_url"),
-        "shipped_at": fulfillment.get("created_at"),
+def _with_refunds(fields: dict[str, str], refunds: list[dict[str, Any]]) -> Update:
+    """Refunds are kept one entry per refund id, so an order update that lists a refund and
+    the refund's own event never count it twice; the total is recomputed from the entries."""
+    entries = {
+        f"{REFUND_PREFIX}{refund['id']}": f"{refund_total(refund):.2f}"
+        for refund in refunds
+        if refund.get("id") is not None
     }
-    return {k: str(v) for k, v in fields.items() if v not in (None, "")}
 
-
-def _refund_total(refund: dict[str, Any]) -> Decimal:
-    total = Decimal(0)
-    for transaction in refund.get("transactions") or []:
-        if transaction.get("kind") == "refund" and transaction.get("status") == "success":
-            try:
-                total += Decimal(str(transaction.get("amount", "0")))
-            except InvalidOperation:
-                continue
-    return total
-
-
-def _add_refund(amount: Decimal) -> Update:
     def update(before: dict[str, str]) -> dict[str, str]:
-        try:
-            so_far = Decimal(before.get("refunded_amount") or "0")
-        except InvalidOperation:
-            so_far = Decimal(0)
-        return {"refunded_amount": f"{so_far + amount:.2f}"}
+        merged = {**before, **entries}
+        total = sum(
+            (Decimal(v) for k, v in merged.items() if k.startswith(REFUND_PREFIX)), Decimal(0)
+        )
+        return {**fields, **entries, "refunded_amount": f"{total:.2f}" if total else ""}
 
     return update
 
@@ -75,13 +62,13 @@ def _add_refund(amount: Decimal) -> Update:
 def interpret(topic: str, payload: dict[str, Any]) -> tuple[str, Update] | None:
     """The order an event is about and how it changes what we know; None for other topics."""
     if topic.startswith("orders/") and topic != "orders/delete":
-        fields = order_fields(payload)
-        return str(payload["id"]), lambda _before: fields
+        return str(payload["id"]), _with_refunds(
+            order_fields(payload), payload.get("refunds") or []
+        )
     if topic in ("fulfillments/create", "fulfillments/update"):
-        fields = _fulfillment_fields(payload)
-        return str(payload["order_id"]), lambda _before: fields
+        return str(payload["order_id"]), _with_refunds(fulfillment_fields(payload), [])
     if topic == "refunds/create":
-        return str(payload["order_id"]), _add_refund(_refund_total(payload))
+        return str(payload["order_id"]), _with_refunds({}, [payload])
     return None
 
 

@@ -135,6 +135,9 @@ async def test_learned_order_fulfilment_and_refund_answer_the_customer_question(
     await deliver(http, shop_app, "refunds/create", refund, "e-12")
     await deliver(http, shop_app, "refunds/create", {**refund, "id": 2}, "e-13")
     await deliver(http, shop_app, "refunds/create", refund, "e-12")  # replay: not added twice
+    # An order update listing a refund already learned from its own event: counted once.
+    listed = {**order, "refunds": [refund], "fulfillments": [fulfillment]}
+    await deliver(http, shop_app, "orders/updated", listed, "e-14")
 
     await post_webhook(http, shop_app.base_url, webhook_body("m-1", "Where is order #1042?"))
     async with ConsoleClient(shop_app, "ana") as agent:
