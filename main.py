@@ -26,7 +26,14 @@ from aiohttp import web
 from bot.ai.local_drafter import LocalDrafter
 from bot.bootstrap import Core, bootstrap
 from bot.clock import SystemClock
-from bot.config import ConfigError, LookupConfig, Settings, load_settings
+from bot.config import (
+    ChannelConfig,
+    ConfigError,
+    LookupConfig,
+    Settings,
+    StoreConfig,
+    load_settings,
+)
 from bot.domain.model import ChannelAccount, Store
 from bot.domain.permissions import Member
 from bot.http import create_app
@@ -115,6 +122,45 @@ def articles_from(settings: Settings) -> list:  # type: ignore[type-arg]
         ]
         articles.extend(faq_articles(store.id, entries))  # type: ignore[arg-type]
     return articles
+
+
+def whatsapp_account_from(store: StoreConfig, channel: ChannelConfig) -> WhatsAppAccount:
+    wa = channel.whatsapp
+    assert wa is not None  # the config validator requires the section for this kind
+    return WhatsAppAccount(
+        channel.id,
+        store.id,
+        app_secret=channel.resolve_secret(),
+        verify_token=wa.verify_token(),
+        access_token=wa.access_token(),
+        phone_number_id=wa.phone_number_id,
+        api_url=wa.api_url,
+        template=wa.template,
+        template_language=wa.template_language,
+        timeout_seconds=wa.timeout_seconds,
+    )
+
+
+def email_account_from(store: StoreConfig, channel: ChannelConfig) -> EmailAccount:
+    mail = channel.email
+    assert mail is not None  # the config validator requires the section for this kind
+    return EmailAccount(
+        channel.id,
+        store.id,
+        address=mail.address,
+        display_name=mail.display_name or store.name,
+        username=mail.username or mail.address,
+        password=mail.resolve_password(),
+        imap_host=mail.imap_host,
+        imap_port=mail.imap_port,
+        imap_tls=mail.imap_tls,
+        mailbox=mail.mailbox,
+        smtp_host=mail.smtp_host,
+        smtp_port=mail.smtp_port,
+        smtp_security=mail.smtp_security,
+        poll_seconds=mail.poll_seconds,
+        timeout_seconds=mail.timeout_seconds,
+    )
 
 
 def lookup_from(config: LookupConfig, http: aiohttp.ClientSession, db: Database) -> Lookup:
@@ -254,39 +300,10 @@ async def start_app(
                 webchat_by_store.setdefault(
                     store.id, WebchatAccount(channel.id, store.id, store.name)
                 )
-            elif channel.kind == "whatsapp" and channel.whatsapp is not None:
-                wa = channel.whatsapp
-                whatsapp_accounts[channel.id] = WhatsAppAccount(
-                    channel.id,
-                    store.id,
-                    app_secret=channel.resolve_secret(),
-                    verify_token=wa.verify_token(),
-                    access_token=wa.access_token(),
-                    phone_number_id=wa.phone_number_id,
-                    api_url=wa.api_url,
-                    template=wa.template,
-                    template_language=wa.template_language,
-                    timeout_seconds=wa.timeout_seconds,
-                )
-            elif channel.kind == "email" and channel.email is not None:
-                mail = channel.email
-                email_accounts[channel.id] = EmailAccount(
-                    channel.id,
-                    store.id,
-                    address=mail.address,
-                    display_name=mail.display_name or store.name,
-                    username=mail.username or mail.address,
-                    password=mail.resolve_password(),
-                    imap_host=mail.imap_host,
-                    imap_port=mail.imap_port,
-                    imap_tls=mail.imap_tls,
-                    mailbox=mail.mailbox,
-                    smtp_host=mail.smtp_host,
-                    smtp_port=mail.smtp_port,
-                    smtp_security=mail.smtp_security,
-                    poll_seconds=mail.poll_seconds,
-                    timeout_seconds=mail.timeout_seconds,
-                )
+            elif channel.kind == "whatsapp":
+                whatsapp_accounts[channel.id] = whatsapp_account_from(store, channel)
+            elif channel.kind == "email":
+                email_accounts[channel.id] = email_account_from(store, channel)
 
     http = aiohttp.ClientSession()
     webhook = WebhookSender(webhook_accounts, http)
