@@ -17,6 +17,7 @@ import socket
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import aiohttp
@@ -25,11 +26,18 @@ from aiohttp import web
 from bot.ai.local_drafter import LocalDrafter
 from bot.bootstrap import Core, bootstrap
 from bot.clock import SystemClock
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import (
+    ChannelConfig,
+    ConfigError,
+    LookupConfig,
+    Settings,
+    StoreConfig,
+    load_settings,
+)
 from bot.domain.model import ChannelAccount, Store
 from bot.domain.permissions import Member
 from bot.http import create_app
-from bot.ports import Clock, CustomerChannel, Drafter
+from bot.ports import Clock, CustomerChannel, Drafter, Lookup
 from bot.services import topics
 from bot.services.outbox_worker import WorkerSettings
 from bot.services.rate_limit import RateLimiter
@@ -37,6 +45,16 @@ from bot.services.retry_policy import RetryPolicy
 from bot.workspaces.console.auth import ConsoleAuth
 from bot.workspaces.console.routes import console_routes
 from bot.workspaces.slack.wiring import SlackWiring, slack_http_routes
+from connectors.email import EmailAccount
+from connectors.email.imap_poller import MailboxPoller
+from connectors.email.intake import EmailIntake
+from connectors.email.sender import EmailSender
+from connectors.lookups.cache import CachedLookup, FallbackLookup
+from connectors.lookups.csv_file import CsvLookup
+from connectors.lookups.http_json import HttpJsonLookup
+from connectors.shopify.admin import ShopifyAdminLookup
+from connectors.shopify.known_orders import KnownOrdersLookup
+from connectors.shopify.webhooks import shopify_webhook_routes
 from connectors.webchat import WebchatAccount
 from connectors.webchat.channel import WebchatChannel
 from connectors.webchat.routes import webchat_routes
@@ -44,6 +62,9 @@ from connectors.webhook import WebhookAccount
 from connectors.webhook.demo_marketplace import demo_marketplace_routes
 from connectors.webhook.routes import webhook_routes
 from connectors.webhook.sender import WebhookSender
+from connectors.whatsapp import WhatsAppAccount
+from connectors.whatsapp.routes import whatsapp_routes
+from connectors.whatsapp.sender import WhatsAppSender
 from knowledge.articles import faq_articles
 from knowledge.batching import BatchingEmbedder
 from knowledge.embeddings import Embedder, LocalEmbedder
@@ -51,6 +72,7 @@ from knowledge.index import KnowledgeIndex
 from storage import migrate
 from storage.audit import verify_chains
 from storage.change_feed import ChangeFeed
+from storage.channel_rows import email_thread_of, whatsapp_last_inbound
 from storage.database import Database, open_database
 from storage.directory import Directory, sync_articles, sync_directory
 from storage.uow import unit_of_work_factory
@@ -101,6 +123,77 @@ def articles_from(settings: Settings) -> list:  # type: ignore[type-arg]
         ]
         articles.extend(faq_articles(store.id, entries))  # type: ignore[arg-type]
     return articles
+
+
+def whatsapp_account_from(store: StoreConfig, channel: ChannelConfig) -> WhatsAppAccount:
+    wa = channel.whatsapp
+    assert wa is not None  # the config validator requires the section for this kind
+    return WhatsAppAccount(
+        channel.id,
+        store.id,
+        app_secret=channel.resolve_secret(),
+        verify_token=wa.verify_token(),
+        access_token=wa.access_token(),
+        phone_number_id=wa.phone_number_id,
+        api_url=wa.api_url,
+        template=wa.template,
+        template_language=wa.template_language,
+        timeout_seconds=wa.timeout_seconds,
+    )
+
+
+def email_account_from(store: StoreConfig, channel: ChannelConfig) -> EmailAccount:
+    mail = channel.email
+    assert mail is not None  # the config validator requires the section for this kind
+    return EmailAccount(
+        channel.id,
+        store.id,
+        address=mail.address,
+        display_name=mail.display_name or store.name,
+        username=mail.username or mail.address,
+        password=mail.resolve_password(),
+        imap_host=mail.imap_host,
+        imap_port=mail.imap_port,
+        imap_tls=mail.imap_tls,
+        mailbox=mail.mailbox,
+        smtp_host=mail.smtp_host,
+        smtp_port=mail.smtp_port,
+        smtp_security=mail.smtp_security,
+        poll_seconds=mail.poll_seconds,
+        timeout_seconds=mail.timeout_seconds,
+    )
+
+
+def lookup_from(config: LookupConfig, http: aiohttp.ClientSession, db: Database) -> Lookup:
+    """A store's read-only back office, behind a short per-order cache. A Shopify store
+    without an Admin API token answers from the orders its webhooks taught us; with one,
+    those are the fallback when the Admin API fails."""
+    token = config.token()
+    inner: Lookup
+    if config.kind == "csv":
+        inner = CsvLookup(Path(config.path or ""))
+    elif config.kind == "shopify":
+        inner = KnownOrdersLookup(db)
+        if token:
+            admin = ShopifyAdminLookup(
+                http,
+                base_url=config.base_url or "",
+                access_token=token,
+                api_version=config.api_version,
+                timeout=config.timeout_seconds,
+            )
+            inner = FallbackLookup(admin, inner)
+    else:
+        inner = HttpJsonLookup(
+            http,
+            order_url=config.order_url,
+            email_url=config.email_url,
+            headers={config.auth_header: config.auth_prefix + token} if token else {},
+            fields=config.fields,
+            result_path=config.result_path,
+            timeout=config.timeout_seconds,
+        )
+    return CachedLookup(inner, config.cache_seconds)
 
 
 def member_tokens(settings: Settings) -> dict[str, str]:
@@ -198,6 +291,8 @@ async def start_app(
 
     webhook_accounts: dict[str, WebhookAccount] = {}
     webchat_by_store: dict[str, WebchatAccount] = {}
+    whatsapp_accounts: dict[str, WhatsAppAccount] = {}
+    email_accounts: dict[str, EmailAccount] = {}
     for store in settings.stores:
         for channel in store.channels:
             if channel.kind == "webhook":
@@ -208,12 +303,30 @@ async def start_app(
                 webchat_by_store.setdefault(
                     store.id, WebchatAccount(channel.id, store.id, store.name)
                 )
+            elif channel.kind == "whatsapp":
+                whatsapp_accounts[channel.id] = whatsapp_account_from(store, channel)
+            elif channel.kind == "email":
+                email_accounts[channel.id] = email_account_from(store, channel)
 
     http = aiohttp.ClientSession()
     webhook = WebhookSender(webhook_accounts, http)
     channels: dict[str, CustomerChannel] = {account_id: webhook for account_id in webhook_accounts}
     webchat = WebchatChannel()
     channels.update({account.id: webchat for account in webchat_by_store.values()})
+    whatsapp = WhatsAppSender(whatsapp_accounts, http, partial(whatsapp_last_inbound, db), clock)
+    channels.update({account_id: whatsapp for account_id in whatsapp_accounts})
+    email = EmailSender(email_accounts, partial(email_thread_of, db))
+    channels.update({account_id: email for account_id in email_accounts})
+    lookups = {
+        s.id: lookup_from(s.lookup, http, db) for s in settings.stores if s.lookup is not None
+    }
+    shopify_secrets = {
+        s.id: secret
+        for s in settings.stores
+        if s.lookup is not None
+        and s.lookup.kind == "shopify"
+        and (secret := s.lookup.resolve_webhook_secret())
+    }
 
     feed = ChangeFeed(db)
     outbox = settings.outbox
@@ -233,6 +346,7 @@ async def start_app(
         or RetryPolicy(outbox.base_backoff_seconds, outbox.max_backoff_seconds),
         worker_settings=worker_settings or WorkerSettings(lease_seconds=outbox.lease_seconds),
         topic_handlers={topics.MIRROR: slack.mirror} if slack else None,
+        lookup_for=lookups.get,
     )
 
     stop_event = asyncio.Event()
@@ -245,6 +359,8 @@ async def start_app(
     contributors = [
         webhook_routes(core.bus, webhook_accounts),
         webchat_routes(core.bus, db, feed, webchat_by_store, stop_event),
+        whatsapp_routes(core.bus, db, whatsapp_accounts),
+        shopify_webhook_routes(db, shopify_secrets, clock),
         console_routes(core.bus, db, feed, auth, stop_event, secure_cookies=secure),
     ]
     if settings.console.demo_sign_in:
@@ -262,6 +378,9 @@ async def start_app(
     base_url = settings.server.public_url or f"http://{bound[0]}:{bound[1]}"
 
     tasks = [asyncio.create_task(feed.run(stop_event), name="change-feed")]
+    for account in email_accounts.values():
+        poller = MailboxPoller(account, EmailIntake(account, core.bus, db, clock))
+        tasks.append(asyncio.create_task(poller.run(stop_event), name=f"mailbox-{account.id}"))
     if slack is not None and slack.app_token is not None:
         tasks.append(
             asyncio.create_task(slack.run_socket_mode(slack_app, stop_event), name="slack-socket")

@@ -38,12 +38,56 @@ class FaqEntry(_Strict):
     language: str | None = None
 
 
+class WhatsAppConfig(_Strict):
+    """A WhatsApp Cloud API number; the channel's `secret_env` is the Meta app secret."""
+
+    phone_number_id: Annotated[str, Field(pattern=r"^[0-9]{1,30}$")]
+    access_token_env: str = "WHATSAPP_ACCESS_TOKEN"
+    verify_token_env: str = "WHATSAPP_VERIFY_TOKEN"
+    api_url: Annotated[str, Field(pattern=r"^https?://")] = "https://graph.facebook.com/v21.0"
+    template: str | None = Field(
+        default=None, description="approved template (one body variable) for replies after 24h"
+    )
+    template_language: str = "en_US"
+    timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 10.0
+
+    def access_token(self) -> str:
+        return _required_env(self.access_token_env, "whatsapp.access_token_env") or ""
+
+    def verify_token(self) -> str:
+        return _required_env(self.verify_token_env, "whatsapp.verify_token_env") or ""
+
+
+class EmailConfig(_Strict):
+    """One mailbox: IMAP for what customers write, SMTP for the replies."""
+
+    address: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]
+    display_name: str = ""
+    username: str | None = Field(default=None, description="defaults to address")
+    password_env: str | None = None
+    password: str | None = Field(default=None, description="literal; demo files only")
+    imap_host: str
+    imap_port: Annotated[int, Field(ge=1, le=65535)] = 993
+    imap_tls: bool = True
+    mailbox: str = "INBOX"
+    smtp_host: str
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = 587
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    poll_seconds: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 20.0
+
+    def resolve_password(self) -> str:
+        return _required_env(self.password_env, "email.password_env") or self.password or ""
+
+
 class ChannelConfig(_Strict):
     id: Annotated[str, Field(pattern=SLUG)]
-    kind: Literal["webchat", "webhook"]
+    kind: Literal["webchat", "webhook", "whatsapp", "email"]
     secret_env: str | None = None
     secret: str | None = Field(default=None, description="literal secret; demo files only")
     callback_url: str | None = None
+    whatsapp: WhatsAppConfig | None = None
+    email: EmailConfig | None = None
 
     @model_validator(mode="after")
     def _webhook_needs_secret_and_callback(self) -> Self:
@@ -54,6 +98,13 @@ class ChannelConfig(_Strict):
                 raise ValueError("a webhook channel needs callback_url for replies")
             if not re.match(r"^https?://", self.callback_url):
                 raise ValueError("callback_url must be an http(s) URL")
+        if self.kind == "whatsapp":
+            if not (self.secret_env or self.secret):
+                raise ValueError("a whatsapp channel needs secret_env (the Meta app secret)")
+            if self.whatsapp is None:
+                raise ValueError("a whatsapp channel needs a whatsapp section (phone_number_id)")
+        if self.kind == "email" and self.email is None:
+            raise ValueError("an email channel needs an email section (address, imap/smtp)")
         return self
 
     def resolve_secret(self) -> str:
@@ -65,6 +116,63 @@ class ChannelConfig(_Strict):
                 )
             return value
         return self.secret or ""
+
+
+class LookupConfig(_Strict):
+    """A store's read-only back office: Shopify Admin API, any HTTP JSON API, or a CSV file."""
+
+    kind: Literal["shopify", "http", "csv"]
+    base_url: Annotated[str, Field(pattern=r"^https?://")] | None = Field(
+        default=None, description="shopify: https://<shop>.myshopify.com"
+    )
+    api_version: str = "2024-10"
+    order_url: str | None = Field(default=None, description="http: URL with {order_number}")
+    email_url: str | None = Field(default=None, description="http: URL with {email}")
+    result_path: str = Field(default="", description="http: dotted path to the order object")
+    fields: dict[str, str] = Field(
+        default_factory=dict, description="http: draft variable -> dotted path in the order"
+    )
+    auth_header: str = "Authorization"
+    auth_prefix: str = "Bearer "
+    token_env: str | None = Field(default=None, description="env var with the API token")
+    path: str | None = Field(default=None, description="csv: file with an order_number column")
+    webhook_secret_env: str | None = Field(
+        default=None, description="shopify: env var with the app secret signing webhooks"
+    )
+    webhook_secret: str | None = Field(default=None, description="literal; demo files only")
+    timeout_seconds: Annotated[float, Field(gt=0, le=30)] = 5.0
+    cache_seconds: Annotated[float, Field(ge=0, le=3600)] = 60.0
+
+    @model_validator(mode="after")
+    def _kind_needs_its_keys(self) -> Self:
+        if self.kind == "csv" and not self.path:
+            raise ValueError("a csv lookup needs path")
+        if self.kind == "http" and not (self.order_url or self.email_url):
+            raise ValueError("an http lookup needs order_url or email_url")
+        for url in (self.order_url, self.email_url):
+            if url and not re.match(r"^https?://", url):
+                raise ValueError("order_url and email_url must be http(s) URLs")
+        if self.kind == "shopify" and not self.base_url:
+            raise ValueError("a shopify lookup needs base_url (https://<shop>.myshopify.com)")
+        return self
+
+    def token(self) -> str | None:
+        return _required_env(self.token_env, "lookup.token_env")
+
+    def resolve_webhook_secret(self) -> str | None:
+        return _required_env(self.webhook_secret_env, "lookup.webhook_secret_env") or (
+            self.webhook_secret
+        )
+
+
+def _required_env(name: str | None, key: str) -> str | None:
+    """None when no variable is named; a named but unset variable is a config error."""
+    if not name:
+        return None
+    value = os.environ.get(name)
+    if not value:
+        raise ConfigError(f"{key}: environment variable {name} is not set")
+    return value
 
 
 class StoreSlackConfig(_Strict):
@@ -88,6 +196,7 @@ class StoreConfig(_Strict):
     faq: list[FaqEntry] = Field(default_factory=list)
     members: dict[str, Role] = Field(default_factory=dict)
     slack: StoreSlackConfig | None = None
+    lookup: LookupConfig | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -255,9 +364,20 @@ def load_settings(path: str | Path) -> Settings:
         except ConfigError as problem:
             raise ConfigError(f"{path}: {problem}") from None
     for store in settings.stores:
+        if store.lookup is not None:
+            try:
+                store.lookup.token()
+                store.lookup.resolve_webhook_secret()
+            except ConfigError as problem:
+                raise ConfigError(f"{path}: stores.{store.id}.{problem}") from None
         for channel in store.channels:
             try:
                 channel.resolve_secret()
+                if channel.whatsapp is not None:
+                    channel.whatsapp.access_token()
+                    channel.whatsapp.verify_token()
+                if channel.email is not None:
+                    channel.email.resolve_password()
             except ConfigError as problem:
                 raise ConfigError(
                     f"{path}: stores.{store.id}.channels.{channel.id}: {problem}"

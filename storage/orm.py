@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -293,6 +294,40 @@ workspace_posts = Table(
     Column("ts", String(32)),
     Column("content_hash", String(64)),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# --- customer channels and back office (connectors own these rows) ---------------------
+
+whatsapp_windows = Table(
+    "whatsapp_windows",
+    metadata,
+    Column("channel_account_id", NAME, primary_key=True),
+    Column("wa_id", String(64), primary_key=True),
+    Column("last_inbound_at", UTCDateTime, nullable=False),
+)
+
+shop_orders = Table(
+    "shop_orders",
+    metadata,
+    Column("store_id", NAME, primary_key=True),
+    Column("order_id", String(64), primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("email", String(255)),
+    Column("fields", JSON, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_shop_orders_name", "store_id", "name"),
+    Index("ix_shop_orders_email", "store_id", "email"),
+)
+
+email_messages = Table(
+    "email_messages",
+    metadata,
+    Column("channel_account_id", NAME, primary_key=True),
+    Column("message_id", String(255), primary_key=True),
+    Column("subject", Text, nullable=False),
+    Column("references", Text, nullable=False),
+    Column("raw", LargeBinary, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
 )
 
 _MAPPED: list[tuple[type[Any], Table]] = [

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.domain.commands import DraftReply
+from bot.domain.entities import extract_entities
 from bot.domain.errors import NotFound
 from bot.domain.events import ConversationChanged
 from bot.domain.language import detect_language
 from bot.domain.model import ConversationStatus, Draft, DraftStatus, Route, new_id
 from bot.domain.risk_policy import assess_risk, decide_route
-from bot.ports import Clock, Drafter, DraftRequest, Retriever, UnitOfWork
+from bot.ports import Clock, Drafter, DraftRequest, Lookup, Retriever, UnitOfWork
+from bot.services import lookups
 from bot.services.replies import discard_pending_drafts, queue_reply
 
 AUTO_ACTOR = "storedesk:auto"
@@ -29,6 +32,7 @@ async def draft_reply(
     clock: Clock,
     retriever: Retriever,
     drafter: Drafter,
+    lookup_for: Callable[[str], Lookup | None] = lambda _store_id: None,
 ) -> DraftOutcome:
     outbox_item_id = cmd.outbox_item_id
     # Read what we need, then do the slow work outside any write transaction.
@@ -41,10 +45,20 @@ async def draft_reply(
         customer = await repo.get_customer(conversation.customer_id) if conversation else None
         if conversation is None or store is None or customer is None:
             raise NotFound(f"conversation of message {cmd.message_id} is incomplete")
+        identity = await repo.identity_of(customer.id, conversation.channel_account_id)
+    # On email channels the customer's address finds their orders when the text names none.
+    address = identity.external_id if identity and "@" in identity.external_id else None
     default_language = store.languages[0] if store.languages else "en"
     language = detect_language(message.text, default=default_language)
     risk = assess_risk(message.text)
     hits = await retriever.search(store.id, message.text, language)
+    entities = extract_entities(message.text)
+    lookup = lookup_for(store.id)
+    facts = (
+        await lookups.look_up_orders(lookup, store.id, entities, customer_email=address)
+        if lookup
+        else []
+    )
     proposal = await drafter.draft(
         DraftRequest(
             store=store,
@@ -52,8 +66,12 @@ async def draft_reply(
             text=message.text,
             language=language,
             hits=hits,
+            facts=facts,
+            lookup=lookup,
+            entities=entities,
         )
     )
+    note = "\n".join(part for part in (proposal.note, lookups.thread_line(facts)) if part)
     confident = proposal.text is not None
     route = decide_route(
         store.mode,
@@ -84,6 +102,14 @@ async def draft_reply(
                 "route": route.value,
             },
         )
+        for fact in facts:
+            await uow.audit(
+                "looked_up",
+                actor=SYSTEM_ACTOR,
+                store_id=store.id,
+                conversation_id=conversation.id,
+                payload={"message_id": message.id, **lookups.evidence(fact)},
+            )
         if conversation.status in (ConversationStatus.TAKEN_OVER, ConversationStatus.RESOLVED):
             # A person owns the conversation: no draft competes with them.
             if outbox_item_id is not None:
@@ -107,7 +133,7 @@ async def draft_reply(
             confident=confident,
             citations=proposal.citations,
             risk_reasons=list(risk.reasons),
-            note=proposal.note,
+            note=note,
         )
         uow.repo.add(draft)
         await uow.audit(
@@ -124,7 +150,7 @@ async def draft_reply(
                     for h in hits
                 ],
                 "citations": proposal.citations,
-                "note": proposal.note,
+                "note": note,
             },
         )
         if route == Route.REVIEW:

@@ -249,3 +249,23 @@ def test_timezone_naming_a_zone_directory_is_a_config_error(tmp_path):
 
 def test_config_path_that_is_a_directory_is_a_config_error(tmp_path):
     config_error(tmp_path)
+
+
+def test_whatsapp_channel_needs_its_section_and_app_secret(tmp_path):
+    text = MINIMAL + '[[stores.channels]]\nid = "wa"\nkind = "whatsapp"\nsecret = "s"\n'
+    with pytest.raises(ConfigError, match="needs a whatsapp section"):
+        load_settings(write(tmp_path, text))
+
+
+def test_lookup_token_env_must_be_set(tmp_path):
+    text = MINIMAL + (
+        '[stores.lookup]\nkind = "shopify"\nbase_url = "https://x.myshopify.com"\n'
+        f'token_env = "{UNSET_ENV}"\n'
+    )
+    with pytest.raises(ConfigError, match=f"stores.northwind.lookup.token_env: .*{UNSET_ENV}"):
+        load_settings(write(tmp_path, text))
+
+
+def test_csv_lookup_needs_a_path(tmp_path):
+    with pytest.raises(ConfigError, match=r"stores\[0\]\.lookup: .*needs path"):
+        load_settings(write(tmp_path, MINIMAL + '[stores.lookup]\nkind = "csv"\n'))

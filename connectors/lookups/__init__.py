@@ -1,0 +1,1 @@
+"""Read-only back-office lookups: Shopify Admin API, any HTTP JSON API, a CSV file."""
