@@ -23,6 +23,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from bot import evidence_cli
 from bot.ai.local_drafter import LocalDrafter
 from bot.bootstrap import Core, bootstrap
 from bot.clock import SystemClock
@@ -466,6 +467,7 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_subparsers(dest="audit_command", required=True).add_parser(
         "verify", help="recompute every hash; exit 1 naming the first bad event"
     )
+    evidence_cli.add_parser(sub)
     return parser
 
 
@@ -486,6 +488,8 @@ def cli(argv: list[str]) -> int:
         return asyncio.run(_serve(settings))
     if args.command == "db":
         return asyncio.run(_upgrade_db(settings))
+    if args.command == "evidence":
+        return asyncio.run(evidence_cli.run(args, settings))
     return asyncio.run(_verify_audit(settings))
 
 
