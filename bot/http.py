@@ -67,6 +67,24 @@ def create_app(contributors: Iterable[RouteContributor]) -> web.Application:
     return app
 
 
+async def read_body_capped(request: web.Request, limit: int) -> bytes | None:
+    """The whole raw body (signatures cover all of it), or None as soon as it passes `limit`.
+
+    A single `content.read(n)` returns whatever has arrived so far, which for a large body
+    is only its first part: reading until EOF is what makes the signature check fair.
+    """
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await request.content.read(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def read_json_object(request: web.Request) -> dict[str, Any]:
     """Parse a JSON object body or raise InvalidInput naming what is wrong."""
     if request.content_type != "application/json":

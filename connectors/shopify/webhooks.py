@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.http import json_error
+from bot.http import json_error, read_body_capped
 from bot.ports import Clock
 from connectors.shopify.orders import (
     REFUND_PREFIX,
@@ -82,8 +82,8 @@ def shopify_webhook_routes(
         secret = secrets.get(store_id)
         if secret is None:
             return json_error(404, "unknown store")
-        body = await request.content.read(MAX_BODY_BYTES + 1)
-        if len(body) > MAX_BODY_BYTES:
+        body = await read_body_capped(request, MAX_BODY_BYTES)
+        if body is None:
             return json_error(413, "body larger than 1 MiB")
         if not signature_ok(secret, request.headers.get("X-Shopify-Hmac-SHA256"), body):
             return json_error(401, "missing or wrong X-Shopify-Hmac-SHA256")

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 
 from aiohttp import web
 
-from bot.http import json_error
+from bot.http import json_error, read_body_capped
 from bot.services.intake import IntakeResult
 from bot.services.messagebus import MessageBus
 from connectors.webhook import WebhookAccount
@@ -26,10 +26,8 @@ def webhook_routes(
         account = accounts.get(request.match_info["account"])
         if account is None:
             return json_error(404, "unknown account")
-        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-            return json_error(413, "body larger than 1 MiB")
-        body = await request.content.read(MAX_BODY_BYTES + 1)
-        if len(body) > MAX_BODY_BYTES:
+        body = await read_body_capped(request, MAX_BODY_BYTES)
+        if body is None:
             return json_error(413, "body larger than 1 MiB")
         try:
             verify(

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 
 from aiohttp import web
 
-from bot.http import json_error
+from bot.http import json_error, read_body_capped
 from bot.services.messagebus import MessageBus
 from connectors.whatsapp import WhatsAppAccount
 from connectors.whatsapp.parse import parse_whatsapp
@@ -41,8 +41,8 @@ def whatsapp_routes(
         account = accounts.get(request.match_info["account"])
         if account is None:
             return json_error(404, "unknown account")
-        body = await request.content.read(MAX_BODY_BYTES + 1)
-        if len(body) > MAX_BODY_BYTES:
+        body = await read_body_capped(request, MAX_BODY_BYTES)
+        if body is None:
             return json_error(413, "body larger than 1 MiB")
         try:
             verify(account.app_secret, request.headers.get("X-Hub-Signature-256"), body)
