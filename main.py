@@ -23,6 +23,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.ai.local_drafter import LocalDrafter
+from bot.ai.wiring import build_triager
 from bot.bootstrap import Core, bootstrap
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings, load_settings
@@ -188,7 +189,8 @@ async def start_app(
         articles = await sync_articles(session, articles_from(settings), clock.now())
 
     progress(f"indexing {len(articles)} knowledge articles")
-    retriever = KnowledgeIndex(data_dir / "knowledge.lance", embedder or LocalEmbedder())
+    embedder = embedder or LocalEmbedder()
+    retriever = KnowledgeIndex(data_dir / "knowledge.lance", embedder)
     embedded = await retriever.sync(articles)
     progress(f"knowledge index ready ({embedded} embedded, {len(articles) - embedded} unchanged)")
     drafter = drafter or LocalDrafter(min_score=settings.drafting.min_score)
@@ -230,6 +232,7 @@ async def start_app(
         or RetryPolicy(outbox.base_backoff_seconds, outbox.max_backoff_seconds),
         worker_settings=worker_settings,
         topic_handlers={topics.MIRROR: slack.mirror} if slack else None,
+        triager=build_triager(settings, embedder, db),
     )
 
     stop_event = asyncio.Event()

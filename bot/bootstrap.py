@@ -8,7 +8,7 @@ from functools import partial
 
 from bot.domain import commands
 from bot.domain.events import OutboxEnqueued
-from bot.ports import Clock, CustomerChannel, Drafter, Retriever, UnitOfWork
+from bot.ports import Clock, CustomerChannel, Drafter, Retriever, Triager, UnitOfWork
 from bot.services import conversation_admin, delivery, drafting, intake, review, topics
 from bot.services.messagebus import Listener, MessageBus
 from bot.services.outbox_topics import CustomerSend, DraftJob
@@ -36,11 +36,16 @@ def bootstrap(
     retry_policy: RetryPolicy | None = None,
     worker_settings: WorkerSettings | None = None,
     topic_handlers: Mapping[str, TopicHandler] | None = None,
+    triager: Triager | None = None,
 ) -> Core:
     handlers = {
         commands.ReceiveCustomerMessage: partial(intake.receive_customer_message, clock=clock),
         commands.DraftReply: partial(
-            drafting.draft_reply, clock=clock, retriever=retriever, drafter=drafter
+            drafting.draft_reply,
+            clock=clock,
+            retriever=retriever,
+            drafter=drafter,
+            triager=triager,
         ),
         commands.ApproveDraft: partial(review.approve_draft, clock=clock),
         commands.EditAndSendDraft: partial(review.edit_and_send_draft, clock=clock),

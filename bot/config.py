@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.config_ai import OpenAIConfig, RiskPolicyConfig, TriageConfig
 from bot.domain.model import StoreMode
 from bot.domain.permissions import Role
 
@@ -88,6 +89,7 @@ class StoreConfig(_Strict):
     faq: list[FaqEntry] = Field(default_factory=list)
     members: dict[str, Role] = Field(default_factory=dict)
     slack: StoreSlackConfig | None = None
+    risk: RiskPolicyConfig = RiskPolicyConfig()
 
     @field_validator("timezone")
     @classmethod
@@ -173,6 +175,8 @@ class Settings(_Strict):
     outbox: OutboxConfig = OutboxConfig()
     drafting: DraftingConfig = DraftingConfig()
     slack: SlackConfig | None = None
+    triage: TriageConfig = TriageConfig()
+    openai: OpenAIConfig = OpenAIConfig()
     members: list[MemberConfig] = Field(default_factory=list)
     stores: Annotated[list[StoreConfig], Field(min_length=1)]
 

@@ -20,6 +20,7 @@ from bot.domain.model import (
     Store,
 )
 from bot.domain.permissions import Member
+from bot.domain.triage import Triage
 
 
 class Clock(Protocol):
@@ -70,6 +71,14 @@ class DraftProposal:
 
 class Drafter(Protocol):
     async def draft(self, request: DraftRequest) -> DraftProposal: ...
+
+
+class Triager(Protocol):
+    """Language, intent, sentiment, entities, injection signals and risk of one message."""
+
+    async def triage(
+        self, store: Store, text: str, *, channel_account_id: str | None = None
+    ) -> Triage: ...
 
 
 # --- back-office lookups (read-only by design) -------------------------------------------

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from bot.domain.commands import DraftReply
 from bot.domain.errors import NotFound
 from bot.domain.events import ConversationChanged
-from bot.domain.language import detect_language
 from bot.domain.model import ConversationStatus, Draft, DraftStatus, Route, new_id
-from bot.domain.risk_policy import assess_risk, decide_route
-from bot.ports import Clock, Drafter, DraftRequest, Retriever, UnitOfWork
+from bot.domain.risk_policy import decide_route
+from bot.domain.triage import triage_text
+from bot.ports import Clock, Drafter, DraftRequest, Retriever, Triager, UnitOfWork
 from bot.services.replies import discard_pending_drafts, queue_reply
 
 AUTO_ACTOR = "storedesk:auto"
@@ -29,6 +29,7 @@ async def draft_reply(
     clock: Clock,
     retriever: Retriever,
     drafter: Drafter,
+    triager: Triager | None = None,
 ) -> DraftOutcome:
     outbox_item_id = cmd.outbox_item_id
     # Read what we need, then do the slow work outside any write transaction.
@@ -41,9 +42,15 @@ async def draft_reply(
         customer = await repo.get_customer(conversation.customer_id) if conversation else None
         if conversation is None or store is None or customer is None:
             raise NotFound(f"conversation of message {cmd.message_id} is incomplete")
-    default_language = store.languages[0] if store.languages else "en"
-    language = detect_language(message.text, default=default_language)
-    risk = assess_risk(message.text)
+    account_id = message.channel_account_id or conversation.channel_account_id
+    if triager is not None:
+        triage = await triager.triage(store, message.text, channel_account_id=account_id)
+    else:  # rules only: no intent, so nothing qualifies for auto-send
+        default_language = store.languages[0] if store.languages else "en"
+        triage = triage_text(
+            message.text, default_language=default_language, channel_account_id=account_id
+        )
+    language, risk = triage.language, triage.risk
     hits = await retriever.search(store.id, message.text, language)
     proposal = await drafter.draft(
         DraftRequest(
@@ -52,6 +59,7 @@ async def draft_reply(
             text=message.text,
             language=language,
             hits=hits,
+            entities=triage.entities,
         )
     )
     confident = proposal.text is not None
@@ -71,12 +79,7 @@ async def draft_reply(
             actor=SYSTEM_ACTOR,
             store_id=store.id,
             conversation_id=conversation.id,
-            payload={
-                "message_id": message.id,
-                "language": language,
-                "risk_reasons": list(risk.reasons),
-                "route": route.value,
-            },
+            payload={**triage.payload(), "message_id": message.id, "route": route.value},
         )
         if conversation.status in (ConversationStatus.TAKEN_OVER, ConversationStatus.RESOLVED):
             # A person owns the conversation: no draft competes with them.
