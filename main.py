@@ -22,12 +22,13 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from bot import cli_triage
 from bot.ai.local_drafter import LocalDrafter
-from bot.ai.wiring import build_triager
+from bot.ai.wiring import build_triager, store_from
 from bot.bootstrap import Core, bootstrap
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings, load_settings
-from bot.domain.model import ChannelAccount, Store
+from bot.domain.model import ChannelAccount
 from bot.domain.permissions import Member
 from bot.http import create_app
 from bot.ports import Clock, CustomerChannel, Drafter
@@ -65,20 +66,7 @@ CONFIG_ENV = "STOREDESK_CONFIG"
 
 
 def directory_from(settings: Settings) -> Directory:
-    stores = [
-        Store(
-            id=s.id,
-            name=s.name,
-            brand=s.brand,
-            region=s.region,
-            languages=list(s.languages),
-            timezone=s.timezone,
-            mode=s.mode,
-            client_id=s.client,
-            tone={lang: tone.model_dump() for lang, tone in s.tone.items()},
-        )
-        for s in settings.stores
-    ]
+    stores = [store_from(s) for s in settings.stores]
     accounts = [
         ChannelAccount(id=c.id, store_id=s.id, kind=c.kind)
         for s in settings.stores
@@ -347,6 +335,7 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_subparsers(dest="audit_command", required=True).add_parser(
         "verify", help="recompute every hash; exit 1 naming the first bad event"
     )
+    cli_triage.add_parser(sub)
     return parser
 
 
@@ -355,6 +344,8 @@ def cli(argv: list[str]) -> int:
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if args.command in cli_triage.COMMANDS:
+        return cli_triage.main(args)
     try:
         settings = load_settings(args.config)
     except ConfigError as problem:

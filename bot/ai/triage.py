@@ -8,6 +8,7 @@ example, so it runs in a worker thread and never blocks the event loop.
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from bot.ai.intent_classifier import IntentClassifier
@@ -19,6 +20,19 @@ from knowledge.embeddings import Embedder
 
 ExamplesLoader = Callable[[str], Awaitable[Sequence[IntentExample]]]
 DEFAULT_SET = "__default__"
+# The built-in set's classifier depends only on the model: build it once per model instance.
+_BUILT_IN: weakref.WeakKeyDictionary[Embedder, dict[float | None, IntentClassifier]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def built_in_classifier(embedder: Embedder, threshold: float | None) -> IntentClassifier:
+    by_threshold = _BUILT_IN.setdefault(embedder, {})
+    if threshold not in by_threshold:
+        by_threshold[threshold] = IntentClassifier(
+            default_examples(), embedder, threshold=threshold
+        )
+    return by_threshold[threshold]
 
 
 class LocalTriager:
@@ -53,10 +67,13 @@ class LocalTriager:
                 loaded = await self._load_examples(store_id) if self._load_examples else ()
                 examples = list(loaded)
                 key = store_id if examples else DEFAULT_SET
-                if key not in self._classifiers:
-                    chosen = examples or default_examples()
+                if key not in self._classifiers and examples:
                     self._classifiers[key] = await asyncio.to_thread(
-                        IntentClassifier, chosen, self._embedder, threshold=self._threshold
+                        IntentClassifier, examples, self._embedder, threshold=self._threshold
+                    )
+                elif key not in self._classifiers:
+                    self._classifiers[key] = await asyncio.to_thread(
+                        built_in_classifier, self._embedder, self._threshold
                     )
                 self._store_sets[store_id] = key
             return self._classifiers[key]

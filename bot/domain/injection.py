@@ -28,7 +28,9 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
         "不要(?:管|理会)(?:之前|以上|上面)",
     ),
     "role_play": (
-        _EN + r"(?:pretend|act|behave)\s+(?:to\s+be|as|like)\s+",
+        _EN + r"pretend\s+(?:to\s+be|you(?:'re|\s+are))\s+",
+        _EN + r"(?:act|behave)\s+(?:as|like)\s+(?:if\s+you|an?\s+(?:ai|assistant|bot|admin)\b|"
+        r"the\s+(?:store\s+owner|owner|manager|admin|developer|system)\b)",
         _EN + r"you\s+are\s+(?:now|no\s+longer)\b",
         _EN + r"role\s*-?\s*play",
         _EN + r"\bDAN\b|do\s+anything\s+now",

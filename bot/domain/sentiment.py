@@ -43,7 +43,8 @@ _EN_NEGATIVE = _lexicon(
     "never useless cheap flimsy slow rude annoyed annoying frustrated frustrating upset "
     "unhappy angry furious problem problems issue issues fail failed failure fake scam "
     "unacceptable ridiculous waste wasted complaint complain leaking leak crack cracked "
-    "stuck unusable ripoff rip-off worse sucks sucked garbage junk pathetic"
+    "stuck unusable ripoff rip-off worse sucks sucked garbage junk pathetic joke ignored "
+    "ignoring nobody crushed smashed shattered"
 )
 _EN_ANGRY = _lexicon(
     "furious outraged disgusting disgusted pathetic scam scammed scammers fraud ridiculous "
@@ -166,9 +167,7 @@ def _english(text: str) -> tuple[float, list[str], bool]:
 
 def _chinese(text: str) -> tuple[float, list[str], bool]:
     score, cues, angry = 0.0, [], False
-    weight = 1.0
     taken: set[int] = set()
-    clause_start = 0
     contrast = [m.end() for w in _ZH_CONTRAST for m in re.finditer(w, text)]
     lexicon = [(w, 1.0) for w in _ZH_POSITIVE] + [(w, -1.0) for w in _ZH_NEGATIVE]
     # Longest words first, so "不满意" wins over "满意" and "太差" over "差".
@@ -179,12 +178,14 @@ def _chinese(text: str) -> tuple[float, list[str], bool]:
                 continue
             taken |= span
             value = polarity
-            before = text[max(clause_start, match.start() - 3) : match.start()]
+            before = text[max(0, match.start() - 3) : match.start()]
             if any(n in before[-2:] for n in _ZH_NEGATORS):
                 value = -0.5 * polarity  # "不太满意" is mild, "没坏" barely positive
             if any(before.endswith(i) for i in _ZH_INTENSIFIERS):
                 value *= 2
-            weight = 1.5 if any(match.start() >= c for c in contrast) else 1.0
+            after_contrast = any(match.start() >= c for c in contrast)
+            # What comes before a "但是" counts less, as in English.
+            weight = 1.5 if after_contrast else 0.5 if contrast else 1.0
             score += value * weight
             cues.append(word)
             if word in _ZH_ANGRY:
