@@ -23,8 +23,7 @@ import aiohttp
 from aiohttp import web
 
 from bot import cli_triage
-from bot.ai.local_drafter import LocalDrafter
-from bot.ai.wiring import build_triager, store_from
+from bot.ai.wiring import build_drafter, build_triager, store_from
 from bot.bootstrap import Core, bootstrap
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings, load_settings
@@ -181,7 +180,7 @@ async def start_app(
     retriever = KnowledgeIndex(data_dir / "knowledge.lance", embedder)
     embedded = await retriever.sync(articles)
     progress(f"knowledge index ready ({embedded} embedded, {len(articles) - embedded} unchanged)")
-    drafter = drafter or LocalDrafter(min_score=settings.drafting.min_score)
+    drafter = drafter or build_drafter(settings)
 
     webhook_accounts: dict[str, WebhookAccount] = {}
     webchat_by_store: dict[str, WebchatAccount] = {}

@@ -58,6 +58,7 @@ class DraftRequest:
     facts: Sequence[LookupResult] = ()
     lookup: Lookup | None = None
     entities: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    intent: str = ""  # triage's intent label ("" when none was classified)
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from bot.ai.local_drafter import LocalDrafter
+from bot.ai.openai_drafter import OpenAIDrafter
 from bot.ai.triage import LocalTriager
 from bot.config import Settings, StoreConfig
 from bot.domain.model import Store
+from bot.ports import Drafter
 from knowledge.embeddings import Embedder
 from storage.database import Database
 from storage.intent_examples import examples_loader
@@ -32,4 +35,30 @@ def store_from(config: StoreConfig) -> Store:
         mode=config.mode,
         client_id=config.client,
         tone={lang: tone.model_dump() for lang, tone in config.tone.items()},
+    )
+
+
+def build_drafter(settings: Settings) -> Drafter:
+    """The local drafter, or an OpenAI-compatible model (falling back to it) when a key is set."""
+    local = LocalDrafter(min_score=settings.drafting.min_score)
+    config = settings.openai
+    api_key = config.api_key()
+    if api_key is None:
+        return local
+    from openai import AsyncOpenAI
+
+    client = AsyncOpenAI(
+        api_key=api_key,
+        base_url=config.resolved_base_url(),
+        timeout=config.timeout_seconds,
+        max_retries=config.max_retries,
+    )
+    return OpenAIDrafter(
+        client,
+        config.model,
+        local,
+        policies={store.id: store.risk.to_policy() for store in settings.stores},
+        timeout_seconds=config.timeout_seconds,
+        max_tool_rounds=config.max_tool_rounds,
+        max_reply_chars=config.max_reply_chars,
     )

@@ -60,6 +60,7 @@ async def draft_reply(
             language=language,
             hits=hits,
             entities=triage.entities,
+            intent=triage.intent.label if triage.intent else "",
         )
     )
     confident = proposal.text is not None
