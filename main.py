@@ -22,7 +22,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from bot import cli_triage
+from bot import cli_triage, pii_logging
 from bot.ai.wiring import build_drafter, build_triager, store_from
 from bot.bootstrap import Core, bootstrap
 from bot.clock import SystemClock
@@ -343,6 +343,7 @@ def cli(argv: list[str]) -> int:
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    pii_logging.install()
     if args.command in cli_triage.COMMANDS:
         return cli_triage.main(args)
     try:

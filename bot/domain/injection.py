@@ -43,6 +43,7 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
         r"<\|im_start\|>|<\|im_end\|>|<\|system\|>|\[/?INST\]|<<SYS>>",
         r"\b(?:system|admin(?:istrator)?)\s+(?:message|override|prompt|notice)\s*[:：]",
         "(?:系统|管理员)(?:消息|指令|提示|通知)[:：]",
+        r"[【\[](?:系统|管理员|system|admin)[】\]]",
     ),
     "prompt_leak": (
         _EN + r"(?:print|reveal|show|repeat|spell\s*check|output|tell\s+me)\s+"

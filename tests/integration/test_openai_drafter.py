@@ -30,9 +30,15 @@ RETURNS = KnowledgeHit(
     "returns", 1, "Returns", "Return unworn items within 30 days from your order page.", "en", 0.5
 )
 STORE = Store(
-    "northwind", "Northwind", "Northwind", "eu", ["en", "zh"], "UTC", StoreMode.AUTO,
+    "northwind",
+    "Northwind",
+    "Northwind",
+    "eu",
+    ["en", "zh"],
+    "UTC",
+    StoreMode.AUTO,
     tone={"en": {"greeting": "Hi {name},", "signoff": "Northwind Support"}},
-)  # fmt: skip
+)
 
 
 class RecordingLookup:
@@ -62,10 +68,15 @@ def answer(reply: str, *citations: str) -> Reply:
 
 def request(text: str, hits=(SHIPPING, RETURNS), lookup=None, language="en") -> DraftRequest:
     return DraftRequest(
-        store=STORE, customer_name="Jo", text=text, language=language, hits=list(hits),
-        lookup=lookup, entities=extract_entities(text),
+        store=STORE,
+        customer_name="Jo",
+        text=text,
+        language=language,
+        hits=list(hits),
+        lookup=lookup,
+        entities=extract_entities(text),
         intent="order_status" if "order" in text else "shipping",
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture
@@ -80,9 +91,12 @@ async def fake() -> AsyncIterator[FakeOpenAI]:
 def drafter(fake: FakeOpenAI, *, timeout=5.0, retries=0, mask=True) -> OpenAIDrafter:
     client = AsyncOpenAI(api_key="sk-test", base_url=fake.url, max_retries=retries, timeout=timeout)
     return OpenAIDrafter(
-        client, "test-model", LocalDrafter(),
-        policies={"northwind": RiskPolicy(mask_pii=mask)}, timeout_seconds=timeout,
-    )  # fmt: skip
+        client,
+        "test-model",
+        LocalDrafter(),
+        policies={"northwind": RiskPolicy(mask_pii=mask)},
+        timeout_seconds=timeout,
+    )
 
 
 async def test_grounded_answer_is_streamed_cited_and_wrapped_in_the_store_tone(fake):

@@ -54,9 +54,16 @@ def test_imported_intents_drive_triage_and_the_store_policy_routes_them(
     config, monkeypatch, capsys
 ):
     code = main.cli(
-        ["--config", str(config), "intents", "import", str(DATA / "store_intents.csv"), "--store",
-         "tailor"]
-    )  # fmt: skip
+        [
+            "--config",
+            str(config),
+            "intents",
+            "import",
+            str(DATA / "store_intents.csv"),
+            "--store",
+            "tailor",
+        ]
+    )
     assert code == 0
     assert "imported 14 examples for 4 intents" in capsys.readouterr().out
 
@@ -76,8 +83,14 @@ def test_imported_intents_drive_triage_and_the_store_policy_routes_them(
     assert [r["route"] for r in out] == ["auto", "takeover", "draft", "review"]
     for record in out:
         assert set(record) >= {
-            "language", "intent", "intent_score", "sentiment", "risk", "route", "entities"
-        }  # fmt: skip
+            "language",
+            "intent",
+            "intent_score",
+            "sentiment",
+            "risk",
+            "route",
+            "entities",
+        }
     assert out[3]["entities"]["order_numbers"] == ["5521"]
     assert out[3]["sentiment"] == "negative" and out[3]["risk"] == "high"
 
@@ -86,8 +99,10 @@ def test_reimporting_replaces_the_examples(config, tmp_path, monkeypatch, capsys
     small = tmp_path / "small.csv"
     small.write_text("Do you do alterations?,alterations\nCan you shorten trousers?,alterations\n")
     for path in (DATA / "store_intents.csv", small):
-        assert main.cli(["intents", "import", str(path), "--config", str(config), "--store",
-                         "tailor"]) == 0  # fmt: skip
+        assert (
+            main.cli(["intents", "import", str(path), "--config", str(config), "--store", "tailor"])
+            == 0
+        )
     assert "imported 2 examples for 1 intents" in capsys.readouterr().out
     out = run_triage(config, "Can you take in the waist of my trousers?\n", monkeypatch, capsys)
     assert out[0]["intent"] == "alterations"
@@ -96,8 +111,9 @@ def test_reimporting_replaces_the_examples(config, tmp_path, monkeypatch, capsys
 def test_bad_intent_file_and_unknown_store_are_refused_clearly(config, tmp_path, capsys):
     bad = tmp_path / "bad.csv"
     bad.write_text("sentence,label\nonly a sentence\n")
-    assert main.cli(["intents", "import", str(bad), "--config", str(config), "--store",
-                     "tailor"]) == 2  # fmt: skip
+    assert (
+        main.cli(["intents", "import", str(bad), "--config", str(config), "--store", "tailor"]) == 2
+    )
     assert "row 1: expected `sentence,label`" in capsys.readouterr().err
     assert main.cli(["triage", "--config", str(config), "--store", "nope"]) == 2
     assert "no store 'nope'" in capsys.readouterr().err

@@ -20,9 +20,18 @@ def defaults(embedder) -> IntentClassifier:
 
 def test_the_built_in_set_covers_the_common_shop_questions_in_english_and_chinese():
     assert set(DEFAULT_INTENTS) == {
-        "order_status", "shipping", "return_exchange", "refund", "cancel",
-        "product_question", "size_fit", "payment", "warranty", "complaint", "talk_to_human",
-    }  # fmt: skip
+        "order_status",
+        "shipping",
+        "return_exchange",
+        "refund",
+        "cancel",
+        "product_question",
+        "size_fit",
+        "payment",
+        "warranty",
+        "complaint",
+        "talk_to_human",
+    }
     for label in DEFAULT_INTENTS:
         sentences = [e.sentence for e in default_examples() if e.label == label]
         assert any(s.isascii() for s in sentences) and any(not s.isascii() for s in sentences)
