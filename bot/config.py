@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bot.config_ai import OpenAIConfig, RiskPolicyConfig, TriageConfig
+from bot.config_ai import OpenAIConfig, RiskPolicyConfig, TemplateConfig, TriageConfig
 from bot.domain.model import StoreMode
 from bot.domain.permissions import Role
 
@@ -90,6 +90,7 @@ class StoreConfig(_Strict):
     members: dict[str, Role] = Field(default_factory=dict)
     slack: StoreSlackConfig | None = None
     risk: RiskPolicyConfig = RiskPolicyConfig()
+    templates: list[TemplateConfig] = Field(default_factory=list)
 
     @field_validator("timezone")
     @classmethod

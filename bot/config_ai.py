@@ -19,6 +19,7 @@ from bot.domain.risk_policy import (
     RiskPolicy,
     risk_words,
 )
+from bot.domain.templates import ScriptTemplate
 
 RouteName = Literal["auto", "draft", "review", "takeover"]
 _BELOW_REVIEW = {"auto", "draft"}
@@ -85,6 +86,17 @@ class RiskPolicyConfig(_Strict):
             public_channels=frozenset(self.public_channels),
             mask_pii=self.mask_pii,
         )
+
+
+class TemplateConfig(_Strict):
+    """`[[stores.templates]]`: the store's wording for an intent, with `{variables}`."""
+
+    intent: Annotated[str, Field(min_length=1)]
+    text: Annotated[str, Field(min_length=1)]
+    language: str = ""
+
+    def to_template(self) -> ScriptTemplate:
+        return ScriptTemplate(self.intent, self.text, self.language.split("-")[0].lower())
 
 
 class TriageConfig(_Strict):

@@ -40,7 +40,10 @@ def store_from(config: StoreConfig) -> Store:
 
 def build_drafter(settings: Settings) -> Drafter:
     """The local drafter, or an OpenAI-compatible model (falling back to it) when a key is set."""
-    local = LocalDrafter(min_score=settings.drafting.min_score)
+    local = LocalDrafter(
+        min_score=settings.drafting.min_score,
+        templates={s.id: [t.to_template() for t in s.templates] for s in settings.stores},
+    )
     config = settings.openai
     api_key = config.api_key()
     if api_key is None:
