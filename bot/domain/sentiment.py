@@ -97,14 +97,18 @@ _ZH_POSITIVE = _lexicon(
     "很好 挺好 真好 太好 非常好 质量好 效果好 不错 满意 喜欢 很棒 棒 赞 优秀 完美 好评 推荐 "
     "值得 划算 实惠 舒服 舒适 漂亮 好看 好用 方便 很快 发货快 物流快 速度快 挺快 及时 耐心 "
     "热情 专业 感谢 谢谢 多谢 开心 高兴 惊喜 物美价廉 性价比高 结实 清晰 流畅 稳定 精致 "
-    "正品 给力 靠谱 周到 贴心 超值 喜爱 好吃 好穿 合身 漂亮"
+    "正品 给力 靠谱 周到 贴心 超值 喜爱 好吃 好穿 合身 五星 回购 物超所值 还可以 挺不错 "
+    "做工好 手感好 音质好 服务好 态度好 包装好 完好 很值 满分 超赞 实用 精美 细致 大气 "
+    "柔软 顺滑 灵敏 省电 好闻 耐用 清楚"
 )
 _ZH_NEGATIVE = _lexicon(
     "差评 太差 很差 真差 好差 质量差 差劲 较差 比较差 失望 垃圾 坏 坏了 破损 损坏 烂 慢 "
     "太慢 不满 不满意 糟糕 难用 难看 后悔 假货 骗 骗子 投诉 质量问题 故障 瑕疵 划痕 漏 "
     "异味 味道大 发热 卡顿 掉色 起球 缩水 不值 一般般 生气 愤怒 气死 恶心 欺骗 敷衍 态度差 "
     "不行 没用 无语 郁闷 坑 坑人 残次 错发 少发 漏发 延误 丢件 失败 不好 不能用 用不了 "
-    "劣质 粗糙 山寨 死机 退货了 再也不 不会再买 上当"
+    "劣质 粗糙 山寨 死机 退货了 再也不 不会再买 上当 难闻 刺鼻 做工差 发错 没收到 收不到 "
+    "破了 裂了 裂痕 断了 掉漆 褪色 起皮 开线 脱胶 变形 耗电 费电 噪音大 别买 千万别 不值得 "
+    "差劲 太贵 偏贵 失灵 没反应 坏掉"
 )
 _ZH_ANGRY = _lexicon(
     "垃圾 骗子 气死 恶心 欺骗 坑人 无耻 滚 黑心 奸商 太过分 忍无可忍 投诉你们 曝光 什么破"
@@ -117,8 +121,9 @@ _EN_WORD = re.compile(r"[a-z]+(?:['-][a-z]+)?")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _SHOUT = re.compile(r"\b[A-Z]{4,}\b")
 
-NEGATIVE_AT = -1.0
-POSITIVE_AT = 1.0
+NEGATIVE_AT = -0.5
+POSITIVE_AT = 0.5
+NEGATION = -0.75  # "not good" is bad, "not bad" is fairly good: a flip, a little weaker
 ANGRY_AT = -4.0
 
 
@@ -157,7 +162,7 @@ def _english(text: str) -> tuple[float, list[str], bool]:
             continue
         window = words[max(0, i - 3) : i]
         if any(w in _EN_NEGATORS for w in window):
-            polarity = -polarity * (0.5 if polarity > 0 else 1.0)  # "not bad" is mild
+            polarity *= NEGATION
         if any(w in _EN_INTENSIFIERS for w in window[-2:]):
             polarity *= 2
         score += polarity * weight
@@ -180,7 +185,7 @@ def _chinese(text: str) -> tuple[float, list[str], bool]:
             value = polarity
             before = text[max(0, match.start() - 3) : match.start()]
             if any(n in before[-2:] for n in _ZH_NEGATORS):
-                value = -0.5 * polarity  # "不太满意" is mild, "没坏" barely positive
+                value = NEGATION * polarity
             if any(before.endswith(i) for i in _ZH_INTENSIFIERS):
                 value *= 2
             after_contrast = any(match.start() >= c for c in contrast)

@@ -16,7 +16,7 @@ from bot.domain.model import Store, StoreMode
 from bot.domain.risk_policy import RiskPolicy
 from bot.ports import DraftRequest, KnowledgeHit, LookupResult
 from tests.support.config import make_settings
-from tests.support.fake_openai import FakeOpenAI, Reply
+from tests.support.fake_openai import FakeOpenAI, Reply, running_fake_openai
 
 SHIPPING = KnowledgeHit(
     "shipping-time",
@@ -81,11 +81,9 @@ def request(text: str, hits=(SHIPPING, RETURNS), lookup=None, language="en") -> 
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeOpenAI]:
-    server = FakeOpenAI()
-    await server.start()
-    yield server
-    await server.stop()
-    assert server.problems == []
+    async with running_fake_openai() as server:
+        yield server
+        assert server.problems == []
 
 
 def drafter(fake: FakeOpenAI, *, timeout=5.0, retries=0, mask=True) -> OpenAIDrafter:

@@ -19,7 +19,7 @@ from bot.domain.entities import extract_entities
 from bot.domain.model import Route, Store, StoreMode
 from bot.domain.risk_policy import decide_route
 from bot.ports import DraftRequest, KnowledgeHit, LookupResult
-from tests.support.fake_openai import FakeOpenAI, Reply
+from tests.support.fake_openai import FakeOpenAI, Reply, running_fake_openai
 
 ATTACKS = Path(__file__).resolve().parents[1] / "data" / "attacks"
 HARMLESS = "How long does shipping take?"
@@ -75,10 +75,9 @@ class RecordingLookup:
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeOpenAI]:
-    server = FakeOpenAI()
-    await server.start()
-    yield server
-    await server.stop()
+    async with running_fake_openai() as server:
+        yield server
+        assert server.problems == []
 
 
 async def test_a_model_that_obeys_an_attack_gets_no_tool_and_no_unsupported_promise(fake):

@@ -14,6 +14,8 @@ import base64
 import hashlib
 import json
 import struct
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -201,6 +203,16 @@ class FakeOpenAI:
                 "usage": {"prompt_tokens": 1, "total_tokens": 1},
             }
         )
+
+
+@asynccontextmanager
+async def running_fake_openai() -> AsyncIterator[FakeOpenAI]:
+    server = FakeOpenAI()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
 
 
 def _vector(text: str, dim: int = 8) -> list[float]:
