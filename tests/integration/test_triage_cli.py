@@ -132,6 +132,14 @@ def test_eval_reports_the_numbers_on_the_shipped_sets(name, capsys, tmp_path):
     assert {"p50", "p95", "max"} <= set(report["latency_ms"])
 
 
+def test_eval_measures_sentiment_on_chinese_product_reviews(capsys, tmp_path):
+    reviews = str(DATA / "reviews_zh.jsonl")
+    assert main.cli(["--config", str(tmp_path / "x.toml"), "eval", reviews, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["intent_accuracy"] is None  # the set has no intents, only sentiment
+    assert report["sentiment_accuracy"] >= 0.8
+
+
 def test_eval_prints_a_readable_table_from_csv(capsys, tmp_path):
     labelled = tmp_path / "set.csv"
     labelled.write_text("text,intent,risk\nI want my money back,refund,high\nhello there,oos,\n")

@@ -20,6 +20,8 @@ from bot.domain.sentiment import Sentiment, read_sentiment
         ("请问什么时候发货", Sentiment.NEUTRAL),
         ("用了两天就坏了，太失望了", Sentiment.NEGATIVE),
         ("不太满意", Sentiment.NEGATIVE),
+        ("收到的时候屏幕就裂了，非常失望", Sentiment.NEGATIVE),
+        ("不推荐，不值得买", Sentiment.NEGATIVE),
         ("做工粗糙，但是价格便宜，总体还不错", Sentiment.POSITIVE),
     ],
 )
