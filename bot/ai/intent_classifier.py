@@ -22,6 +22,7 @@ from knowledge.embeddings import Embedder
 
 TOP_K = 2
 THRESHOLD_BOUNDS = (0.15, 0.85)
+CHUNK = 512  # rows of the similarity matrix held at once: large sets stay within memory
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,9 @@ class IntentClassifier:
         *,
         threshold: float | None = None,
         generic_negatives: Sequence[str] = OFF_TOPIC_SAMPLES,
+        chunk: int = CHUNK,
     ) -> None:
+        self._chunk = chunk
         clean = [IntentExample(e.sentence.strip(), normalize_label(e.label)) for e in examples]
         positives = [e for e in clean if e.sentence and e.label != OUT_OF_SCOPE]
         if not positives:
@@ -52,7 +55,9 @@ class IntentClassifier:
         self._label_index = {label: i for i, label in enumerate(self.labels)}
         self._example_labels = np.array([self._label_index[e.label] for e in positives])
         texts = [e.sentence for e in positives] + store_negatives + list(generic_negatives)
-        vectors = embedder.embed(texts)
+        vectors = np.concatenate(
+            [embedder.embed(texts[i : i + chunk]) for i in range(0, len(texts), chunk)]
+        )
         self._positives = vectors[: len(positives)]
         self._store_negatives = vectors[len(positives) : len(positives) + len(store_negatives)]
         negatives = vectors[len(positives) :]
@@ -66,7 +71,7 @@ class IntentClassifier:
         if not texts:
             return []
         vectors = self._embedder.embed(list(texts))
-        scores = self._label_scores(vectors @ self._positives.T)
+        scores = self._scores_of(vectors)
         negative_best = (
             (vectors @ self._store_negatives.T).max(axis=1)
             if len(self._store_negatives)
@@ -82,6 +87,18 @@ class IntentClassifier:
             else:
                 guesses.append(IntentGuess(best, score, runner_up))
         return guesses
+
+    def _scores_of(self, vectors: np.ndarray, *, leave_out_self: bool = False) -> np.ndarray:
+        """Label scores of many vectors, a chunk of rows at a time."""
+        parts = []
+        for start in range(0, len(vectors), self._chunk):
+            rows = vectors[start : start + self._chunk]
+            exclude = None
+            if leave_out_self:  # row i of the positives is column i
+                exclude = np.zeros((len(rows), len(self._positives)), dtype=bool)
+                exclude[np.arange(len(rows)), np.arange(start, start + len(rows))] = True
+            parts.append(self._label_scores(rows @ self._positives.T, exclude))
+        return np.concatenate(parts) if parts else np.zeros((0, len(self.labels)))
 
     def _label_scores(self, sims: np.ndarray, exclude: np.ndarray | None = None) -> np.ndarray:
         """Per label, the mean of its `TOP_K` best similarities (rows: queries)."""
@@ -100,19 +117,14 @@ class IntentClassifier:
 
     def _calibrate(self, negatives: np.ndarray) -> Calibration:
         n = len(self._positives)
-        sims = self._positives @ self._positives.T
-        loo = self._label_scores(sims, exclude=np.eye(n, dtype=bool))
+        loo = self._scores_of(self._positives, leave_out_self=True)
         predicted = loo.argmax(axis=1)
         best = loo.max(axis=1)
         # An example that is its label's only one cannot be left out and still be recognised.
         counts = np.bincount(self._example_labels, minlength=len(self.labels))
         testable = counts[self._example_labels] > 1
         correct = (predicted == self._example_labels) & testable
-        negative_scores = (
-            self._label_scores(negatives @ self._positives.T).max(axis=1)
-            if len(negatives)
-            else np.zeros(0)
-        )
+        negative_scores = self._scores_of(negatives).max(axis=1) if len(negatives) else np.zeros(0)
         low, high = THRESHOLD_BOUNDS
         candidates = np.unique(np.clip(np.concatenate([best, negative_scores]), low, high))
         best_t, best_value, best_pair = low, -1.0, (0.0, 0.0)

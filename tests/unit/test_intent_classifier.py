@@ -89,3 +89,12 @@ def test_a_fixed_threshold_overrides_calibration(embedder):
 def test_a_set_with_only_negatives_is_refused(embedder):
     with pytest.raises(ValueError, match="at least one example"):
         IntentClassifier([IntentExample("weather?", "oos")], embedder)
+
+
+def test_chunked_scoring_gives_the_same_answers_as_one_block(embedder, defaults):
+    chunked = IntentClassifier(default_examples(), embedder, chunk=7)
+    assert chunked.threshold == pytest.approx(defaults.threshold, abs=1e-3)
+    texts = ["where is my parcel", "讲个笑话", "I want a refund"]
+    for a, b in zip(chunked.classify_many(texts), defaults.classify_many(texts), strict=True):
+        assert (a.label, a.runner_up) == (b.label, b.runner_up)
+        assert a.score == pytest.approx(b.score, abs=1e-4)
