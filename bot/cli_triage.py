@@ -180,7 +180,7 @@ def _messages(stream: IO[str]) -> Iterator[str]:
 
 def triage_record(triage: Triage, store: Store, text: str) -> dict[str, Any]:
     route = decide_route(store.mode, triage.risk, confident=True)
-    return {"text": text, **triage.payload(), "route": route.value}
+    return {"text": text, **triage.payload(mask_personal=False), "route": route.value}
 
 
 async def _triage_stdin(settings: Settings, store_id: str, stdin: IO[str], stdout: IO[str]) -> int:

@@ -12,6 +12,8 @@ from bot.domain.language import detect_language
 from bot.domain.risk_policy import DEFAULT_POLICY, RiskAssessment, RiskPolicy, assess_risk
 from bot.domain.sentiment import SentimentReading, read_sentiment
 
+PERSONAL_MASKS = {"emails": "[email]", "phones": "[phone]"}
+
 
 @dataclass(frozen=True)
 class IntentGuess:
@@ -30,15 +32,24 @@ class Triage:
     risk: RiskAssessment
     extra: Mapping[str, Any] = field(default_factory=dict)
 
-    def payload(self) -> dict[str, Any]:
-        """What the `triaged` audit event and the triage CLI record."""
+    def payload(self, *, mask_personal: bool = True) -> dict[str, Any]:
+        """What the `triaged` audit event and the triage CLI record.
+
+        The audit chain is append-only, so emails and phone numbers go into it masked.
+        """
         return {
             "language": self.language,
             "intent": self.intent.label if self.intent else None,
             "intent_score": round(self.intent.score, 4) if self.intent else None,
             "sentiment": self.sentiment.label.value,
             "angry": self.sentiment.angry,
-            "entities": {kind: list(values) for kind, values in self.entities.items()},
+            "entities": {
+                kind: [
+                    PERSONAL_MASKS[kind] if mask_personal and kind in PERSONAL_MASKS else v
+                    for v in values
+                ]
+                for kind, values in self.entities.items()
+            },
             "injection": bool(self.injection),
             "injection_signals": list(self.injection),
             "risk": self.risk.level,
