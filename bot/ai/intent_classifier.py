@@ -1,7 +1,8 @@
 """Few-shot intent classification over local sentence embeddings, with a calibrated threshold.
 
 Each label scores the mean of its `k` most similar examples (one lucky neighbour is not
-enough, a label's average is dragged down by its odd examples). The threshold below which a
+enough, a label's average is dragged down by its odd examples); `k` is chosen per example
+set, with the threshold, by the same leave-one-out check. The threshold below which a
 message is `out_of_scope` is not a constant: it is chosen per example set by leave-one-out,
 the value that best separates examples recognised under their own label from negatives (the
 store's own `out_of_scope` examples plus a generic off-topic sample), weighting both sides
@@ -20,7 +21,7 @@ from bot.domain.intents import OFF_TOPIC_SAMPLES, OUT_OF_SCOPE, IntentExample, n
 from bot.domain.triage import IntentGuess
 from knowledge.embeddings import Embedder
 
-TOP_K = 2
+TOP_K_CHOICES = (1, 2, 3, 5)
 THRESHOLD_BOUNDS = (0.15, 0.85)
 CHUNK = 512  # rows of the similarity matrix held at once: large sets stay within memory
 
@@ -28,10 +29,12 @@ CHUNK = 512  # rows of the similarity matrix held at once: large sets stay withi
 @dataclass(frozen=True)
 class Calibration:
     threshold: float
+    top_k: int
     in_scope_accuracy: float  # leave-one-out, examples recognised under their own label
     out_of_scope_rejected: float  # share of negatives below the threshold
     examples: int
     negatives: int
+    value: float = 0.0  # the balanced score the choice maximised
 
 
 class IntentClassifier:
@@ -61,7 +64,16 @@ class IntentClassifier:
         self._positives = vectors[: len(positives)]
         self._store_negatives = vectors[len(positives) : len(positives) + len(store_negatives)]
         negatives = vectors[len(positives) :]
-        self.calibration = self._calibrate(negatives)
+        self._k = TOP_K_CHOICES[0]
+        best: Calibration | None = None
+        for k in TOP_K_CHOICES:
+            self._k = k
+            candidate = self._calibrate(negatives)
+            if best is None or candidate.value > best.value + 1e-9:
+                best = candidate
+        assert best is not None
+        self._k = best.top_k
+        self.calibration = best
         self.threshold = threshold if threshold is not None else self.calibration.threshold
 
     def classify(self, text: str) -> IntentGuess:
@@ -101,13 +113,13 @@ class IntentClassifier:
         return np.concatenate(parts) if parts else np.zeros((0, len(self.labels)))
 
     def _label_scores(self, sims: np.ndarray, exclude: np.ndarray | None = None) -> np.ndarray:
-        """Per label, the mean of its `TOP_K` best similarities (rows: queries)."""
+        """Per label, the mean of its `k` best similarities (rows: queries)."""
         if exclude is not None:
             sims = np.where(exclude, -np.inf, sims)
         out = np.full((sims.shape[0], len(self.labels)), -1.0, dtype=np.float32)
         for index in range(len(self.labels)):
             columns = sims[:, self._example_labels == index]
-            k = min(TOP_K, columns.shape[1])
+            k = min(self._k, columns.shape[1])
             top = -np.sort(-columns, axis=1)[:, :k]
             finite = np.where(np.isfinite(top), top, np.nan)
             with np.errstate(invalid="ignore"):
@@ -137,6 +149,8 @@ class IntentClassifier:
                 best_t, best_value, best_pair = float(t), value, (accepted, rejected)
         return Calibration(
             threshold=round(best_t, 4),
+            top_k=self._k,
+            value=round(best_value, 4),
             in_scope_accuracy=round(best_pair[0], 4),
             out_of_scope_rejected=round(best_pair[1], 4),
             examples=n,

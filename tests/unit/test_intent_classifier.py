@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.ai.intent_classifier import THRESHOLD_BOUNDS, IntentClassifier
+from bot.ai.intent_classifier import THRESHOLD_BOUNDS, TOP_K_CHOICES, IntentClassifier
 from bot.cli_triage import read_intent_csv
 from bot.domain.intents import DEFAULT_INTENTS, IntentExample, default_examples
 
@@ -64,6 +64,7 @@ def test_threshold_is_calibrated_from_the_examples_not_fixed(defaults, embedder)
     assert low < defaults.threshold < high
     assert defaults.calibration.in_scope_accuracy > 0.7
     assert defaults.calibration.out_of_scope_rejected > 0.8
+    assert defaults.calibration.top_k in TOP_K_CHOICES
     tiny = IntentClassifier(
         [IntentExample("gift wrap please", "gift"), IntentExample("wrap it as a gift", "gift")],
         embedder,
