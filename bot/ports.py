@@ -68,6 +68,8 @@ class DraftProposal:
     text: str | None
     citations: list[dict[str, Any]] = field(default_factory=list)
     note: str = ""
+    # Reasons found while drafting that a lead must see (e.g. instructions in an order note).
+    risk_flags: tuple[str, ...] = ()
 
 
 class Drafter(Protocol):

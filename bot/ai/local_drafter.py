@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from bot.domain.injection import injection_signals
 from bot.domain.reminders import back_office_reminder
 from bot.domain.templates import ScriptTemplate, draft_variables, fill
 from bot.ports import DraftProposal, DraftRequest, KnowledgeHit
@@ -37,6 +38,7 @@ class LocalDrafter:
         looked_up = [fact.kind for fact in request.facts]
         reminder = back_office_reminder(request.intent, request.entities, looked_up)
         template_note = ""
+        flags = _injected_facts(request)
         template = self._template(request)
         if template is not None:
             body, missing = fill(template.text, values)
@@ -44,6 +46,7 @@ class LocalDrafter:
                 return DraftProposal(
                     text=self._wrap(request, body),
                     note=_join(f"script template for {template.intent}", reminder),
+                    risk_flags=flags,
                 )
             template_note = f"template for {template.intent} needs {_names(missing)}"
         proposal = self._from_knowledge(request, values)
@@ -51,6 +54,7 @@ class LocalDrafter:
             text=proposal.text,
             citations=proposal.citations,
             note=_join(proposal.note, template_note, reminder),
+            risk_flags=flags,
         )
 
     def _template(self, request: DraftRequest) -> ScriptTemplate | None:
@@ -111,6 +115,12 @@ def _best(hits: list[KnowledgeHit]) -> KnowledgeHit:
 def _same_language(a: str, b: str) -> bool:
     """`zh-CN` and `zh` count as the same language: tone and wording follow the primary tag."""
     return a.split("-")[0].split("_")[0].lower() == b.split("-")[0].split("_")[0].lower()
+
+
+def _injected_facts(request: DraftRequest) -> tuple[str, ...]:
+    """Back-office text (an order note) that reads like instructions: a lead must look."""
+    texts = [" ".join([f.summary, *f.fields.values()]) for f in request.facts]
+    return ("injection_in_data",) if any(injection_signals(t) for t in texts) else ()
 
 
 def _names(missing: list[str]) -> str:

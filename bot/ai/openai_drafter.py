@@ -106,7 +106,12 @@ class OpenAIDrafter:
             logger.warning("model draft failed for store %s: %s", request.store.id, reason)
             local = await self._fallback.draft(request)
             note = f"model draft unavailable ({reason}); this is the local drafter's answer"
-            return replace(local, note="; ".join(p for p in (note, local.note) if p))
+            flags = ("injection_in_data",) if session.injected_data else ()
+            return replace(
+                local,
+                note="; ".join(p for p in (note, local.note) if p),
+                risk_flags=tuple(dict.fromkeys((*local.risk_flags, *flags))),
+            )
         return proposal
 
     async def _draft(self, request: DraftRequest, session: _Session) -> DraftProposal:
@@ -212,7 +217,11 @@ class OpenAIDrafter:
             notes.append("a lookup result contains instruction-like text (treated as data)")
         if answer.no_answer:
             notes.append("the model found no grounded answer")
-            return DraftProposal(text=None, note="; ".join(n for n in [*notes, reminder] if n))
+            return DraftProposal(
+                text=None,
+                note="; ".join(n for n in [*notes, reminder] if n),
+                risk_flags=("injection_in_data",) if session.injected_data else (),
+            )
         known = {hit.article_id: hit for hit in request.hits}
         check_reply(
             answer.reply,
@@ -229,6 +238,7 @@ class OpenAIDrafter:
             request.store.signoff(request.language),
         ]
         return DraftProposal(
+            risk_flags=("injection_in_data",) if session.injected_data else (),
             text="\n\n".join(part for part in parts if part),
             citations=[
                 {

@@ -68,7 +68,8 @@ async def draft_reply(
         store.mode,
         risk,
         confident=confident,
-        under_review=conversation.review_required
+        under_review=bool(proposal.risk_flags)
+        or conversation.review_required
         or conversation.status == ConversationStatus.ESCALATED,
     )
 
@@ -104,7 +105,7 @@ async def draft_reply(
             created_at=clock.now(),
             confident=confident,
             citations=proposal.citations,
-            risk_reasons=list(risk.reasons),
+            risk_reasons=[*risk.reasons, *proposal.risk_flags],
             note=proposal.note,
         )
         uow.repo.add(draft)

@@ -13,6 +13,10 @@ import pytest
 from sqlalchemy import text
 
 from bot.domain.commands import ReceiveCustomerMessage
+from bot.ports import DraftProposal, DraftRequest
+from bot.services.outbox_worker import WorkerSettings
+from main import start_app
+from tests.support.config import make_settings
 
 HIGH_RISK = [
     "I want a refund for my order",
@@ -89,3 +93,42 @@ async def test_triaged_evidence_records_intent_sentiment_entities_and_injection(
     assert attack["entities"]["emails"] == ["[email]"]  # the audit chain keeps no PII
     assert "injection" in attack["risk_reasons"]
     assert len(callback_server.calls) == 1  # only the harmless shipping question
+
+
+class FlaggingDrafter:
+    """A drafter that found instructions in back-office data (as both real drafters report)."""
+
+    async def draft(self, request: DraftRequest) -> DraftProposal:
+        return DraftProposal(
+            text="Delivery takes 2-4 business days.",
+            citations=[{"article_id": "shipping-time", "version": 1}],
+            risk_flags=("injection_in_data",),
+        )
+
+
+@pytest.fixture
+async def flagged_app(tmp_path, callback_server, embedder, database_url):
+    settings = make_settings(
+        tmp_path / "data", callback_server.url, mode="auto", database_url=database_url
+    )
+    running = await start_app(
+        settings,
+        port=0,
+        embedder=embedder,
+        drafter=FlaggingDrafter(),
+        worker_settings=WorkerSettings(poll_seconds=0.05),
+    )
+    yield running
+    await running.stop()
+
+
+async def test_a_draft_flagged_while_drafting_goes_to_a_lead_even_in_auto_mode(
+    flagged_app, callback_server
+):
+    await flagged_app.core.bus.handle(message(1, "How long does shipping take?"))
+    await wait_for_idle_outbox(flagged_app)
+    assert callback_server.calls == []
+    drafts = await rows(flagged_app, "SELECT route, risk_reasons FROM drafts")
+    assert [route for route, _ in drafts] == ["review"]
+    reasons = drafts[0][1]
+    assert "injection_in_data" in (json.loads(reasons) if isinstance(reasons, str) else reasons)

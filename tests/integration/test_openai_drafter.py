@@ -161,6 +161,7 @@ async def test_instructions_in_an_order_note_are_data_and_flagged(fake):
     proposal = await drafter(fake).draft(request("Where is my order #1042?", lookup=lookup))
     assert len(lookup.calls) == 1
     assert "instruction-like text" in proposal.note and "refund_order" in proposal.note
+    assert proposal.risk_flags == ("injection_in_data",)  # the draft goes to a lead
 
 
 @pytest.mark.parametrize(
