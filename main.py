@@ -23,8 +23,8 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from bot import evidence_cli
-from bot.ai.local_drafter import LocalDrafter
+from bot import cli_triage, evidence_cli, pii_logging
+from bot.ai.wiring import build_drafter, build_triager, store_from
 from bot.bootstrap import Core, bootstrap
 from bot.clock import SystemClock
 from bot.config import (
@@ -35,7 +35,7 @@ from bot.config import (
     StoreConfig,
     load_settings,
 )
-from bot.domain.model import ChannelAccount, Store
+from bot.domain.model import ChannelAccount
 from bot.domain.permissions import Member
 from bot.http import create_app
 from bot.ports import Clock, CustomerChannel, Drafter, Lookup
@@ -88,20 +88,7 @@ CONFIG_ENV = "STOREDESK_CONFIG"
 
 
 def directory_from(settings: Settings) -> Directory:
-    stores = [
-        Store(
-            id=s.id,
-            name=s.name,
-            brand=s.brand,
-            region=s.region,
-            languages=list(s.languages),
-            timezone=s.timezone,
-            mode=s.mode,
-            client_id=s.client,
-            tone={lang: tone.model_dump() for lang, tone in s.tone.items()},
-        )
-        for s in settings.stores
-    ]
+    stores = [store_from(s) for s in settings.stores]
     accounts = [
         ChannelAccount(id=c.id, store_id=s.id, kind=c.kind)
         for s in settings.stores
@@ -284,11 +271,11 @@ async def start_app(
 
     progress(f"indexing {len(articles)} knowledge articles")
     # Concurrent drafts share model calls: one call costs about as much as sixteen.
-    shared_embedder = BatchingEmbedder(embedder or LocalEmbedder())
-    retriever = KnowledgeIndex(data_dir / "knowledge.lance", shared_embedder)
+    embedder = BatchingEmbedder(embedder or LocalEmbedder())
+    retriever = KnowledgeIndex(data_dir / "knowledge.lance", embedder)
     embedded = await retriever.sync(articles)
     progress(f"knowledge index ready ({embedded} embedded, {len(articles) - embedded} unchanged)")
-    drafter = drafter or LocalDrafter(min_score=settings.drafting.min_score)
+    drafter = drafter or build_drafter(settings)
 
     webhook_accounts: dict[str, WebhookAccount] = {}
     webchat_by_store: dict[str, WebchatAccount] = {}
@@ -348,6 +335,7 @@ async def start_app(
         worker_settings=worker_settings or WorkerSettings(lease_seconds=outbox.lease_seconds),
         topic_handlers={topics.MIRROR: slack.mirror} if slack else None,
         lookup_for=lookups.get,
+        triager=build_triager(settings, embedder, db),
     )
 
     stop_event = asyncio.Event()
@@ -468,6 +456,7 @@ def _parser() -> argparse.ArgumentParser:
         "verify", help="recompute every hash; exit 1 naming the first bad event"
     )
     evidence_cli.add_parser(sub)
+    cli_triage.add_parser(sub)
     return parser
 
 
@@ -476,6 +465,9 @@ def cli(argv: list[str]) -> int:
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    pii_logging.install()
+    if args.command in cli_triage.COMMANDS:
+        return cli_triage.main(args)
     try:
         settings = load_settings(args.config)
     except ConfigError as problem:

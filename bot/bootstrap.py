@@ -8,7 +8,15 @@ from functools import partial
 
 from bot.domain import commands
 from bot.domain.events import OutboxEnqueued
-from bot.ports import Clock, CustomerChannel, Drafter, Lookup, Retriever, UnitOfWork
+from bot.ports import (
+    Clock,
+    CustomerChannel,
+    Drafter,
+    Lookup,
+    Retriever,
+    Triager,
+    UnitOfWork,
+)
 from bot.services import conversation_admin, delivery, drafting, intake, review, topics
 from bot.services.messagebus import Listener, MessageBus
 from bot.services.outbox_topics import CustomerSend, DraftJob
@@ -37,6 +45,7 @@ def bootstrap(
     worker_settings: WorkerSettings | None = None,
     topic_handlers: Mapping[str, TopicHandler] | None = None,
     lookup_for: Callable[[str], Lookup | None] = lambda _store_id: None,
+    triager: Triager | None = None,
 ) -> Core:
     handlers = {
         commands.ReceiveCustomerMessage: partial(intake.receive_customer_message, clock=clock),
@@ -46,6 +55,7 @@ def bootstrap(
             retriever=retriever,
             drafter=drafter,
             lookup_for=lookup_for,
+            triager=triager,
         ),
         commands.ApproveDraft: partial(review.approve_draft, clock=clock),
         commands.EditAndSendDraft: partial(review.edit_and_send_draft, clock=clock),

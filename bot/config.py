@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.config_ai import OpenAIConfig, RiskPolicyConfig, TemplateConfig, TriageConfig
 from bot.domain.model import StoreMode
 from bot.domain.permissions import Role
 
@@ -197,6 +198,8 @@ class StoreConfig(_Strict):
     members: dict[str, Role] = Field(default_factory=dict)
     slack: StoreSlackConfig | None = None
     lookup: LookupConfig | None = None
+    risk: RiskPolicyConfig = RiskPolicyConfig()
+    templates: list[TemplateConfig] = Field(default_factory=list)
 
     @field_validator("timezone")
     @classmethod
@@ -285,6 +288,8 @@ class Settings(_Strict):
     outbox: OutboxConfig = OutboxConfig()
     drafting: DraftingConfig = DraftingConfig()
     slack: SlackConfig | None = None
+    triage: TriageConfig = TriageConfig()
+    openai: OpenAIConfig = OpenAIConfig()
     members: list[MemberConfig] = Field(default_factory=list)
     stores: Annotated[list[StoreConfig], Field(min_length=1)]
 

@@ -20,6 +20,7 @@ from bot.domain.model import (
     Store,
 )
 from bot.domain.permissions import Member
+from bot.domain.triage import Triage
 
 
 class Clock(Protocol):
@@ -57,6 +58,7 @@ class DraftRequest:
     facts: Sequence[LookupResult] = ()
     lookup: Lookup | None = None
     entities: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    intent: str = ""  # triage's intent label ("" when none was classified)
 
 
 @dataclass(frozen=True)
@@ -66,10 +68,20 @@ class DraftProposal:
     text: str | None
     citations: list[dict[str, Any]] = field(default_factory=list)
     note: str = ""
+    # Reasons found while drafting that a lead must see (e.g. instructions in an order note).
+    risk_flags: tuple[str, ...] = ()
 
 
 class Drafter(Protocol):
     async def draft(self, request: DraftRequest) -> DraftProposal: ...
+
+
+class Triager(Protocol):
+    """Language, intent, sentiment, entities, injection signals and risk of one message."""
+
+    async def triage(
+        self, store: Store, text: str, *, channel_account_id: str | None = None
+    ) -> Triage: ...
 
 
 # --- back-office lookups (read-only by design) -------------------------------------------

@@ -330,6 +330,18 @@ email_messages = Table(
     Column("received_at", UTCDateTime, nullable=False),
 )
 
+# A store's few-shot intent examples (`storedesk intents import`); replaced as a whole.
+intent_examples = Table(
+    "intent_examples",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("store_id", NAME, nullable=False),
+    Column("sentence", Text, nullable=False),
+    Column("label", String(100), nullable=False),
+    Column("imported_at", UTCDateTime, nullable=False),
+    Index("ix_intent_examples_store", "store_id"),
+)
+
 _MAPPED: list[tuple[type[Any], Table]] = [
     (model.Store, stores),
     (model.ChannelAccount, channel_accounts),

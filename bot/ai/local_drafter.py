@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
+from bot.domain.injection import injection_signals
+from bot.domain.reminders import back_office_reminder
+from bot.domain.templates import ScriptTemplate, draft_variables, fill
 from bot.ports import DraftProposal, DraftRequest, KnowledgeHit
 
 DEFAULT_MIN_SCORE = 0.25
@@ -16,10 +21,59 @@ class LocalDrafter:
     still score 0.27-0.38; no similarity threshold separates those, so drafts stay reviewable.
     """
 
-    def __init__(self, min_score: float = DEFAULT_MIN_SCORE) -> None:
+    def __init__(
+        self,
+        min_score: float = DEFAULT_MIN_SCORE,
+        templates: Mapping[str, Sequence[ScriptTemplate]] | None = None,
+    ) -> None:
         self.min_score = min_score
+        self._templates = dict(templates or {})
 
     async def draft(self, request: DraftRequest) -> DraftProposal:
+        """A script template for the intent when its variables are known, else knowledge;
+        drafts about orders carry what to verify in the back office."""
+        values = draft_variables(
+            request.customer_name, request.store.name, request.facts, request.entities
+        )
+        looked_up = [fact.kind for fact in request.facts]
+        reminder = back_office_reminder(request.intent, request.entities, looked_up)
+        template_note = ""
+        flags = _injected_facts(request)
+        template = self._template(request)
+        if template is not None:
+            body, missing = fill(template.text, values)
+            if body is not None:
+                return DraftProposal(
+                    text=self._wrap(request, body),
+                    note=_join(f"script template for {template.intent}", reminder),
+                    risk_flags=flags,
+                )
+            template_note = f"template for {template.intent} needs {_names(missing)}"
+        proposal = self._from_knowledge(request, values)
+        return DraftProposal(
+            text=proposal.text,
+            citations=proposal.citations,
+            note=_join(proposal.note, template_note, reminder),
+            risk_flags=flags,
+        )
+
+    def _template(self, request: DraftRequest) -> ScriptTemplate | None:
+        candidates = self._templates.get(request.store.id, ())
+        fitting = [
+            t for t in candidates if request.intent and t.fits(request.intent, request.language)
+        ]
+        # A template written for the language wins over one written for any language.
+        return max(fitting, key=lambda t: bool(t.language), default=None)
+
+    def _wrap(self, request: DraftRequest, body: str) -> str:
+        parts = [
+            request.store.greeting(request.language, request.customer_name),
+            body.strip(),
+            request.store.signoff(request.language),
+        ]
+        return "\n\n".join(part for part in parts if part)
+
+    def _from_knowledge(self, request: DraftRequest, values: dict[str, str]) -> DraftProposal:
         passing = [hit for hit in request.hits if hit.score >= self.min_score]
         if not passing:
             best = max((hit.score for hit in request.hits), default=None)
@@ -33,13 +87,14 @@ class LocalDrafter:
         note = (
             "" if in_language else f"best answer is in {chosen.language}; translate before sending"
         )
-        parts = [
-            request.store.greeting(request.language, request.customer_name),
-            chosen.text.strip(),
-            request.store.signoff(request.language),
-        ]
+        body, missing = fill(chosen.text, values)
+        if body is None:  # the article has blanks no lookup filled: no guessing
+            return DraftProposal(
+                text=None,
+                note=f"article {chosen.article_id} needs {_names(missing)}; no draft",
+            )
         return DraftProposal(
-            text="\n\n".join(part for part in parts if part),
+            text=self._wrap(request, body),
             citations=[
                 {
                     "article_id": chosen.article_id,
@@ -60,3 +115,17 @@ def _best(hits: list[KnowledgeHit]) -> KnowledgeHit:
 def _same_language(a: str, b: str) -> bool:
     """`zh-CN` and `zh` count as the same language: tone and wording follow the primary tag."""
     return a.split("-")[0].split("_")[0].lower() == b.split("-")[0].split("_")[0].lower()
+
+
+def _injected_facts(request: DraftRequest) -> tuple[str, ...]:
+    """Back-office text (an order note) that reads like instructions: a lead must look."""
+    texts = [" ".join([f.summary, *f.fields.values()]) for f in request.facts]
+    return ("injection_in_data",) if any(injection_signals(t) for t in texts) else ()
+
+
+def _names(missing: list[str]) -> str:
+    return ", ".join("{" + name + "}" for name in missing)
+
+
+def _join(*notes: str) -> str:
+    return "; ".join(note for note in notes if note)

@@ -18,7 +18,7 @@ _ORDER = re.compile(
 _TRACKING = re.compile(
     r"\b(1Z[0-9A-Z]{16}|[A-Z]{2}\d{9}[A-Z]{2}|(?:SF|YT|JT|ZTO)\d{10,15})\b", re.IGNORECASE
 )
-_PHONE = re.compile(r"(?<![\w#])\+?\d[\d ()-]{7,}\d(?!\w)")
+_PHONE = re.compile(r"(?<![A-Za-z0-9#])\+?\d[\d ()-]{7,}\d(?![A-Za-z0-9])")
 _AMOUNT = re.compile(
     r"(?:[$€£¥￥]\s?\d+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?\s?(?:USD|EUR|GBP|CNY|RMB|元|块|dollars?|euros?))",
     re.IGNORECASE,

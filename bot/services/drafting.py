@@ -6,13 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.domain.commands import DraftReply
-from bot.domain.entities import extract_entities
 from bot.domain.errors import NotFound
 from bot.domain.events import ConversationChanged
-from bot.domain.language import detect_language
 from bot.domain.model import ConversationStatus, Draft, DraftStatus, Route, new_id
-from bot.domain.risk_policy import assess_risk, decide_route
-from bot.ports import Clock, Drafter, DraftRequest, Lookup, Retriever, UnitOfWork
+from bot.domain.risk_policy import decide_route
+from bot.domain.triage import triage_text
+from bot.ports import Clock, Drafter, DraftRequest, Lookup, Retriever, Triager, UnitOfWork
 from bot.services import lookups
 from bot.services.replies import discard_pending_drafts, queue_reply
 
@@ -33,6 +32,7 @@ async def draft_reply(
     retriever: Retriever,
     drafter: Drafter,
     lookup_for: Callable[[str], Lookup | None] = lambda _store_id: None,
+    triager: Triager | None = None,
 ) -> DraftOutcome:
     outbox_item_id = cmd.outbox_item_id
     # Read what we need, then do the slow work outside any write transaction.
@@ -48,11 +48,17 @@ async def draft_reply(
         identity = await repo.identity_of(customer.id, conversation.channel_account_id)
     # On email channels the customer's address finds their orders when the text names none.
     address = identity.external_id if identity and "@" in identity.external_id else None
-    default_language = store.languages[0] if store.languages else "en"
-    language = detect_language(message.text, default=default_language)
-    risk = assess_risk(message.text)
+    account_id = message.channel_account_id or conversation.channel_account_id
+    if triager is not None:
+        triage = await triager.triage(store, message.text, channel_account_id=account_id)
+    else:  # rules only: no intent, so nothing qualifies for auto-send
+        default_language = store.languages[0] if store.languages else "en"
+        triage = triage_text(
+            message.text, default_language=default_language, channel_account_id=account_id
+        )
+    language, risk = triage.language, triage.risk
     hits = await retriever.search(store.id, message.text, language)
-    entities = extract_entities(message.text)
+    entities = triage.entities
     lookup = lookup_for(store.id)
     facts = (
         await lookups.look_up_orders(lookup, store.id, entities, customer_email=address)
@@ -69,6 +75,7 @@ async def draft_reply(
             facts=facts,
             lookup=lookup,
             entities=entities,
+            intent=triage.intent.label if triage.intent else "",
         )
     )
     note = "\n".join(part for part in (proposal.note, lookups.thread_line(facts)) if part)
@@ -77,7 +84,8 @@ async def draft_reply(
         store.mode,
         risk,
         confident=confident,
-        under_review=conversation.review_required
+        under_review=bool(proposal.risk_flags)
+        or conversation.review_required
         or conversation.status == ConversationStatus.ESCALATED,
     )
 
@@ -95,12 +103,7 @@ async def draft_reply(
             actor=SYSTEM_ACTOR,
             store_id=store.id,
             conversation_id=conversation.id,
-            payload={
-                "message_id": message.id,
-                "language": language,
-                "risk_reasons": list(risk.reasons),
-                "route": route.value,
-            },
+            payload={**triage.payload(), "message_id": message.id, "route": route.value},
         )
         for fact in facts:
             await uow.audit(
@@ -132,7 +135,7 @@ async def draft_reply(
             created_at=clock.now(),
             confident=confident,
             citations=proposal.citations,
-            risk_reasons=list(risk.reasons),
+            risk_reasons=[*risk.reasons, *proposal.risk_flags],
             note=note,
         )
         uow.repo.add(draft)

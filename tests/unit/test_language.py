@@ -15,8 +15,28 @@ def test_english_text_gives_the_default(text):
     assert detect_language(text) == "en"
 
 
-def test_default_is_the_store_language_when_nothing_else_is_recognised():
-    assert detect_language("How long does shipping take?", default="de") == "de"
+@pytest.mark.parametrize("text", ["Jacke XL blau?", "ok", "iPhone 15 case"])
+def test_default_is_the_store_language_when_nothing_else_is_recognised(text):
+    assert detect_language(text, default="de") == "de"
+
+
+def test_english_in_a_german_store_is_english():
+    assert detect_language("How long does shipping take?", default="de") == "en"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Où est ma commande, s'il vous plaît ?", "fr"),
+        ("Wo ist meine Bestellung? Danke", "de"),
+        ("¿Dónde está mi pedido? Gracias", "es"),
+        ("Dove è il mio ordine? Grazie", "it"),
+        ("Onde está o meu pedido? Obrigado", "pt"),
+        ("Waar is mijn bestelling? Bedankt", "nl"),
+    ],
+)
+def test_other_latin_languages_are_detected_and_passed_through(text, language):
+    assert detect_language(text, default="en") == language
 
 
 @pytest.mark.parametrize("text", ["多久发货？", "我的订单什么时候到", "产品保修多久？"])

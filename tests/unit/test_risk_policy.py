@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from bot.domain.model import Route, StoreMode
-from bot.domain.risk_policy import RiskAssessment, assess_risk, decide_route
+from bot.domain.risk_policy import (
+    KeywordRule,
+    RiskAssessment,
+    RiskPolicy,
+    assess_risk,
+    decide_route,
+)
+from bot.domain.sentiment import read_sentiment
 
 RISKY = [
     ("I want a refund for this jacket", "refund"),
@@ -71,8 +78,15 @@ def test_harmless_text_has_no_risk(text):
 
 
 @pytest.mark.parametrize("text", HARMLESS)
-def test_harmless_confident_draft_in_auto_mode_is_sent_automatically(text):
-    assert decide_route(StoreMode.AUTO, assess_risk(text), confident=True) is Route.AUTO
+def test_harmless_confident_draft_of_an_allowed_intent_in_auto_mode_is_sent_automatically(text):
+    risk = assess_risk(text, intent="shipping")
+    assert decide_route(StoreMode.AUTO, risk, confident=True) is Route.AUTO
+
+
+@pytest.mark.parametrize("intent", [None, "out_of_scope", "order_status", "cancel"])
+def test_auto_mode_does_not_send_intents_the_store_did_not_allow(intent):
+    risk = assess_risk("How long does shipping take?", intent=intent)
+    assert decide_route(StoreMode.AUTO, risk, confident=True) is Route.DRAFT
 
 
 @pytest.mark.parametrize("mode", [StoreMode.PILOT, StoreMode.DRAFT, StoreMode.ASSIST])
@@ -128,3 +142,75 @@ def test_english_risk_word_inside_chinese_text_is_flagged(text, reason):
 )
 def test_traditional_chinese_risk_phrases_are_flagged(text, reason):
     assert reason in assess_risk(text).reasons
+
+
+# --- per-store policy -------------------------------------------------------------------
+
+
+ALL_ROUTES_POLICY = RiskPolicy(
+    auto_intents=frozenset({"refund", "complaint", "shipping", "dispute_charge"}),
+    intent_routes={"refund": Route.AUTO, "complaint": Route.AUTO},
+    sentiment_routes={},
+)
+
+
+@pytest.mark.parametrize("mode", list(StoreMode))
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("Where is it?", "refund"),
+        ("hello", "complaint"),
+        ("Where is it?", "dispute_charge"),
+        ("I want my money back", "shipping"),
+        ("I will post a review on Trustpilot about you", "shipping"),
+        ("我要在微博上曝光你们", "shipping"),
+    ],
+)
+def test_no_policy_can_lower_money_disputes_and_public_replies_below_review(mode, text, intent):
+    risk = assess_risk(text, intent=intent, policy=ALL_ROUTES_POLICY)
+    assert decide_route(mode, risk, confident=True) is Route.REVIEW
+
+
+def test_policy_maps_an_intent_to_takeover_and_a_keyword_to_review():
+    policy = RiskPolicy(
+        intent_routes={"talk_to_human": Route.TAKEOVER},
+        keywords=(KeywordRule(r"wholesale|批发", Route.REVIEW, "wholesale"),),
+    )
+    human = assess_risk("agent please", intent="talk_to_human", policy=policy)
+    assert decide_route(StoreMode.AUTO, human, confident=True) is Route.TAKEOVER
+    bulk = assess_risk("想批发100件", intent="product_question", policy=policy)
+    assert "wholesale" in bulk.reasons
+    assert decide_route(StoreMode.DRAFT, bulk, confident=True) is Route.REVIEW
+
+
+def test_policy_routes_messages_with_an_entity_kind():
+    policy = RiskPolicy(entity_routes={"amounts": Route.REVIEW})
+    entities = {"amounts": ["$40"]}
+    risk = assess_risk("It cost $40", intent="shipping", entities=entities, policy=policy)
+    assert decide_route(StoreMode.AUTO, risk, confident=True) is Route.REVIEW
+
+
+@pytest.mark.parametrize("mode", list(StoreMode))
+def test_an_angry_customer_goes_to_a_lead(mode):
+    text = "This is the worst service, you are scammers!!!"
+    risk = assess_risk(text, intent="shipping", sentiment=read_sentiment(text))
+    assert "sentiment:angry" in risk.reasons
+    assert decide_route(mode, risk, confident=True) is Route.REVIEW
+
+
+@pytest.mark.parametrize("mode", list(StoreMode))
+def test_flagged_injection_goes_to_review_even_for_an_allowed_intent(mode):
+    risk = assess_risk("x", intent="shipping", injection=("override",))
+    assert decide_route(mode, risk, confident=True) is Route.REVIEW
+
+
+def test_replies_on_a_public_channel_always_go_to_review():
+    policy = RiskPolicy(public_channels=frozenset({"reviews"}))
+    risk = assess_risk("Nice shoes", intent="shipping", channel_account_id="reviews", policy=policy)
+    assert decide_route(StoreMode.AUTO, risk, confident=True) is Route.REVIEW
+
+
+def test_a_mandatory_reason_beats_a_policy_takeover_so_a_lead_approves():
+    policy = RiskPolicy(intent_routes={"talk_to_human": Route.TAKEOVER})
+    risk = assess_risk("human please, I want a refund", intent="talk_to_human", policy=policy)
+    assert decide_route(StoreMode.DRAFT, risk, confident=True) is Route.REVIEW

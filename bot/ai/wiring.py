@@ -1,0 +1,67 @@
+"""Builds the triager and the drafter the config and environment ask for (used by main.py)."""
+
+from __future__ import annotations
+
+from bot.ai.local_drafter import LocalDrafter
+from bot.ai.openai_drafter import OpenAIDrafter
+from bot.ai.triage import LocalTriager
+from bot.config import Settings, StoreConfig
+from bot.domain.model import Store
+from bot.ports import Drafter
+from knowledge.embeddings import Embedder
+from storage.database import Database
+from storage.intent_examples import examples_loader
+
+
+def build_triager(settings: Settings, embedder: Embedder, db: Database | None) -> LocalTriager:
+    """Per-store policies from the config; imported intent examples from the database."""
+    return LocalTriager(
+        embedder,
+        policies={store.id: store.risk.to_policy() for store in settings.stores},
+        load_examples=examples_loader(db) if db is not None else None,
+        threshold=settings.triage.intent_threshold,
+    )
+
+
+def store_from(config: StoreConfig) -> Store:
+    """The domain store a config entry describes (as the directory sync stores it)."""
+    return Store(
+        id=config.id,
+        name=config.name,
+        brand=config.brand,
+        region=config.region,
+        languages=list(config.languages),
+        timezone=config.timezone,
+        mode=config.mode,
+        client_id=config.client,
+        tone={lang: tone.model_dump() for lang, tone in config.tone.items()},
+    )
+
+
+def build_drafter(settings: Settings) -> Drafter:
+    """The local drafter, or an OpenAI-compatible model (falling back to it) when a key is set."""
+    local = LocalDrafter(
+        min_score=settings.drafting.min_score,
+        templates={s.id: [t.to_template() for t in s.templates] for s in settings.stores},
+    )
+    config = settings.openai
+    api_key = config.api_key()
+    if api_key is None:
+        return local
+    from openai import AsyncOpenAI
+
+    client = AsyncOpenAI(
+        api_key=api_key,
+        base_url=config.resolved_base_url(),
+        timeout=config.timeout_seconds,
+        max_retries=config.max_retries,
+    )
+    return OpenAIDrafter(
+        client,
+        config.model,
+        local,
+        policies={store.id: store.risk.to_policy() for store in settings.stores},
+        timeout_seconds=config.timeout_seconds,
+        max_tool_rounds=config.max_tool_rounds,
+        max_reply_chars=config.max_reply_chars,
+    )
