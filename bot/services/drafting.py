@@ -10,7 +10,7 @@ from bot.domain.events import ConversationChanged
 from bot.domain.language import detect_language
 from bot.domain.model import ConversationStatus, Draft, DraftStatus, Route, new_id
 from bot.domain.risk_policy import assess_risk, decide_route
-from bot.ports import Clock, Drafter, DraftRequest, Retriever, UnitOfWork
+from bot.ports import Clock, Drafter, DraftRequest, KnowledgeScope, Retriever, UnitOfWork
 from bot.services.replies import discard_pending_drafts, queue_reply
 
 AUTO_ACTOR = "storedesk:auto"
@@ -44,7 +44,9 @@ async def draft_reply(
     default_language = store.languages[0] if store.languages else "en"
     language = detect_language(message.text, default=default_language)
     risk = assess_risk(message.text)
-    hits = await retriever.search(store.id, message.text, language)
+    hits = await retriever.search(
+        KnowledgeScope.for_store(store, language, clock.now()), message.text
+    )
     proposal = await drafter.draft(
         DraftRequest(
             store=store,
