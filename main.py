@@ -35,6 +35,7 @@ from bot.services.outbox_worker import WorkerSettings
 from bot.services.rate_limit import RateLimiter
 from bot.services.retry_policy import RetryPolicy
 from bot.workspaces.console.auth import ConsoleAuth
+from bot.workspaces.console.knowledge_routes import knowledge_routes
 from bot.workspaces.console.routes import console_routes
 from bot.workspaces.slack.wiring import SlackWiring, slack_http_routes
 from connectors.webchat import WebchatAccount
@@ -44,9 +45,11 @@ from connectors.webhook import WebhookAccount
 from connectors.webhook.demo_marketplace import demo_marketplace_routes
 from connectors.webhook.routes import webhook_routes
 from connectors.webhook.sender import WebhookSender
+from knowledge import cli as knowledge_cli
 from knowledge.articles import faq_articles
 from knowledge.embeddings import Embedder, LocalEmbedder
 from knowledge.index import KnowledgeIndex
+from knowledge.service import KnowledgeBase
 from storage import migrate
 from storage.audit import verify_chains
 from storage.change_feed import ChangeFeed
@@ -243,6 +246,7 @@ async def start_app(
         webhook_routes(core.bus, webhook_accounts),
         webchat_routes(core.bus, db, feed, webchat_by_store, stop_event),
         console_routes(core.bus, db, feed, auth, stop_event, secure_cookies=secure),
+        knowledge_routes(KnowledgeBase(db, retriever, clock), db, auth),
     ]
     if settings.console.demo_sign_in:
         contributors.append(demo_marketplace_routes(webhook_accounts))
@@ -344,6 +348,7 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_subparsers(dest="audit_command", required=True).add_parser(
         "verify", help="recompute every hash; exit 1 naming the first bad event"
     )
+    knowledge_cli.add_parser(sub)
     return parser
 
 
@@ -364,6 +369,8 @@ def cli(argv: list[str]) -> int:
         return asyncio.run(_serve(settings))
     if args.command == "db":
         return asyncio.run(_upgrade_db(settings))
+    if args.command == "knowledge":
+        return asyncio.run(knowledge_cli.run(args, settings))
     return asyncio.run(_verify_audit(settings))
 
 
