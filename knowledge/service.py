@@ -105,7 +105,9 @@ class KnowledgeBase:
         unknown = set(changes) - allowed
         if unknown:
             raise InvalidInput(f"cannot change {sorted(unknown)} here")
-        edited = replace(current, **changes, author=member.id, approver=member.id)
+        edited = replace(
+            current, **changes, author=member.id, approver=member.id, source="console"
+        )
         if not edited.title.strip() or not edited.body.strip():
             raise InvalidInput("title and body must not be empty")
         return await self._save_one(edited, member.id, "edit")
@@ -202,7 +204,7 @@ class KnowledgeBase:
                 else None
             )
         if base is not None:
-            target = replace(base, title=new_title, body=new_body)
+            target = replace(base, title=new_title, body=new_body, source="proposal")
             try:
                 await self._authorize(member, target)
             except NotAuthorized:

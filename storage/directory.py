@@ -70,6 +70,12 @@ async def sync_articles(
     active article, which is what the index must hold.
     """
     configured = [replace(a, source=CONFIG_SOURCE) for a in articles]
-    await knowledge.save_articles(session, configured, now)
+    # Once someone edits a config article (console, accepted proposal), that edit owns it.
+    owned_elsewhere = await knowledge.active_sources(session, [a.id for a in configured])
+    await knowledge.save_articles(
+        session,
+        [a for a in configured if owned_elsewhere.get(a.id, CONFIG_SOURCE) == CONFIG_SOURCE],
+        now,
+    )
     await knowledge.retire_missing(session, CONFIG_SOURCE, {a.id for a in configured})
     return await knowledge.active_articles(session)

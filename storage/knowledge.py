@@ -96,6 +96,18 @@ async def retire_missing(session: AsyncSession, source: str, keep: set[str]) -> 
         await retire(session, article_id)
 
 
+async def active_sources(session: AsyncSession, ids: Sequence[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for start in range(0, len(ids), 500):
+        rows = await session.execute(
+            select(T.c.id, T.c.source).where(
+                T.c.id.in_(list(ids[start : start + 500])), T.c.status == Status.ACTIVE.value
+            )
+        )
+        found.update({r.id: r.source for r in rows.all()})
+    return found
+
+
 async def active_articles(session: AsyncSession) -> list[ArticleRecord]:
     rows = await session.execute(
         select(T).where(T.c.status == Status.ACTIVE.value).order_by(T.c.id)
