@@ -105,9 +105,7 @@ class KnowledgeBase:
         unknown = set(changes) - allowed
         if unknown:
             raise InvalidInput(f"cannot change {sorted(unknown)} here")
-        edited = replace(
-            current, **changes, author=member.id, approver=member.id, source="console"
-        )
+        edited = replace(current, **changes, author=member.id, approver=member.id, source="console")
         if not edited.title.strip() or not edited.body.strip():
             raise InvalidInput("title and body must not be empty")
         return await self._save_one(edited, member.id, "edit")

@@ -79,7 +79,7 @@ async def test_console_search_uses_the_chosen_store_scope_and_hides_other_stores
         status, _ = await other.get(f"/api/knowledge/article?id={RETURNS}")
         assert status == 404
         status, found = await other.get("/api/knowledge/search?store=dragon&q=保修多久")
-        assert [h["article_id"] for h in found["hits"]][0] == "dragon/faq/warranty"
+        assert next(h["article_id"] for h in found["hits"]) == "dragon/faq/warranty"
 
 
 async def test_lead_edits_an_article_and_the_agent_may_not(app):
