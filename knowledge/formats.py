@@ -250,7 +250,11 @@ def article_from(raw: Mapping[str, Any], defaults: Defaults, fallback_id: str) -
         raise EntryError("needs a title (or question)")
     if not body:
         raise EntryError("needs a body (or answer)")
-    scope = {name: _text(raw, name) or getattr(defaults, name) for name in SCOPE_FIELDS}
+    # A field the entry names wins, even empty ("all"); otherwise the command line's.
+    scope = {
+        name: (_text(raw, name) or None) if name in raw else getattr(defaults, name)
+        for name in SCOPE_FIELDS
+    }
     article_id = _text(raw, "id")
     if not article_id:
         prefix = scope["store"] or scope["brand"] or scope["region"] or "all"
@@ -359,7 +363,13 @@ def fields_of(article: ArticleRecord) -> dict[str, Any]:
         "qa": [{"question": p.question, "answer": p.answer} for p in article.qa] or None,
         "variables": dict(article.variables) or None,
     }
-    return {k: v for k, v in values.items() if v is not None}
+    # Scope fields are always written ("" = all), so a default given at re-import
+    # cannot narrow them.
+    return {
+        k: ("" if v is None else v)
+        for k, v in values.items()
+        if v is not None or k in (*SCOPE_FIELDS, "store")
+    }
 
 
 def write_markdown(articles: list[ArticleRecord], folder: Path) -> list[Path]:
