@@ -14,17 +14,17 @@ import logging
 import threading
 import warnings
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import lancedb
 import numpy as np
 import pyarrow as pa
 from lancedb.db import DBConnection
-from lancedb.table import Table
+from lancedb.table import AsyncTable, Table
 
 from bot.ports import KnowledgeHit, KnowledgeScope
 from knowledge.articles import ArticleRecord
@@ -42,7 +42,6 @@ from knowledge.scope import (
 
 logger = logging.getLogger(__name__)
 
-_T = TypeVar("_T")
 _DELETE_BATCH = 500
 _EMBED_BATCH = 256
 RRF_K = 60  # the usual constant: rank 1 and rank 2 differ little, rank 1 and 50 a lot
@@ -104,6 +103,7 @@ class KnowledgeIndex:
         self._table: Table | None = None
         self._handle_lock = threading.Lock()
         self._write_lock = threading.Lock()
+        self._reads: tuple[asyncio.AbstractEventLoop, AsyncTable] | None = None
 
     @property
     def embedder(self) -> Embedder:
@@ -123,11 +123,63 @@ class KnowledgeIndex:
     ) -> list[KnowledgeHit]:
         """`search` with the query already embedded (the benchmark times this part alone)."""
         where = lance_filter(scope)
+        try:
+            return await self._hybrid(where, text, vector, limit)
+        except (OSError, RuntimeError, ValueError):
+            self._reads = None  # the table was rebuilt or dropped meanwhile: reopen once
+            return await self._hybrid(where, text, vector, limit)
+
+    async def _hybrid(
+        self, where: str, text: str, vector: np.ndarray, limit: int
+    ) -> list[KnowledgeHit]:
+        table = await self._read_table()
+        if table is None:
+            return []
+        # LanceDB's async API runs both queries at once in its own runtime, not in threads.
         by_vector, by_text = await asyncio.gather(
-            asyncio.to_thread(self._with_reopen, self._vector_rows, where, vector),
-            asyncio.to_thread(self._with_reopen, self._text_rows, where, text),
+            table.query()
+            .nearest_to(vector)
+            .distance_type("cosine")
+            .where(where)
+            # Not the vector itself: `_distance` already says it, and reading the column
+            # back more than doubles the query time.
+            .select([c for c in _RESULT_COLUMNS if c != "vector"])
+            .limit(CANDIDATES)
+            .to_list(),
+            self._text_rows(table, where, text),
         )
         return self._fuse(vector, by_vector, by_text, limit)
+
+    async def _text_rows(self, table: AsyncTable, where: str, text: str) -> list[dict[str, Any]]:
+        try:
+            return await (
+                table.query()
+                .nearest_to_text(text, columns="search_text")
+                .where(where)
+                .select(_RESULT_COLUMNS)
+                .limit(CANDIDATES)
+                .to_list()
+            )
+        except (ValueError, RuntimeError) as problem:
+            # No full-text index yet, or a query the parser refuses: vectors still answer.
+            logger.debug("full-text search skipped: %s", problem)
+            return []
+
+    async def _read_table(self) -> AsyncTable | None:
+        """An async handle for reads, per event loop; writes drop it so reads see them."""
+        loop = asyncio.get_running_loop()
+        reads = self._reads
+        if reads is not None and reads[0] is loop:
+            return reads[1]
+        db = await lancedb.connect_async(
+            self._path, read_consistency_interval=self._read_consistency_interval
+        )
+        try:
+            table = await db.open_table(self._table_name)
+        except (ValueError, FileNotFoundError, RuntimeError):
+            return None
+        self._reads = (loop, table)
+        return table
 
     # --- maintenance --------------------------------------------------------------------
 
@@ -164,39 +216,10 @@ class KnowledgeIndex:
             self._create_indices(table)
             with self._handle_lock:
                 self._table = table
+            self._reads = None
         return len(chunks)
 
     # --- blocking work, run in threads ----------------------------------------------------
-
-    def _vector_rows(self, where: str, vector: np.ndarray) -> list[dict[str, Any]]:
-        table = self._current_table()
-        if table is None:
-            return []
-        return (
-            table.search(vector, vector_column_name="vector")
-            .distance_type("cosine")
-            .where(where, prefilter=True)
-            .select(_RESULT_COLUMNS)
-            .limit(CANDIDATES)
-            .to_list()
-        )
-
-    def _text_rows(self, where: str, text: str) -> list[dict[str, Any]]:
-        table = self._current_table()
-        if table is None:
-            return []
-        try:
-            return (
-                table.search(text, query_type="fts", fts_columns="search_text")
-                .where(where, prefilter=True)
-                .select(_RESULT_COLUMNS)
-                .limit(CANDIDATES)
-                .to_list()
-            )
-        except (ValueError, RuntimeError) as problem:
-            # No full-text index yet, or a query the parser refuses: vectors still answer.
-            logger.debug("full-text search skipped: %s", problem)
-            return []
 
     def _fuse(
         self,
@@ -210,7 +233,11 @@ class KnowledgeIndex:
             for rank, row in enumerate(ranking, start=1):
                 found = candidates.get(row["chunk_id"])
                 if found is None:
-                    cosine = float(np.dot(np.asarray(row["vector"], dtype=np.float32), vector))
+                    cosine = (
+                        1.0 - float(row["_distance"])
+                        if "_distance" in row
+                        else float(np.dot(np.asarray(row["vector"], dtype=np.float32), vector))
+                    )
                     found = candidates[row["chunk_id"]] = _Candidate(row, 0.0, cosine)
                 found.rrf += 1.0 / (RRF_K + rank)
         best_chunk: dict[str, _Candidate] = {}
@@ -272,6 +299,7 @@ class KnowledgeIndex:
                 table.optimize()  # folds new rows into the full-text and scalar indices
             with self._handle_lock:
                 self._table = table
+            self._reads = None
             return len(changed)
 
     def _held_hashes(self, table: Table, touched: set[str] | None) -> dict[str, str]:
@@ -347,15 +375,6 @@ class KnowledgeIndex:
 
     # --- handles ------------------------------------------------------------------------
 
-    def _with_reopen(self, work: Callable[..., _T], *args: Any) -> _T:
-        """Run `work`; if the held table handle went stale (dropped, rebuilt), reopen once."""
-        try:
-            return work(*args)
-        except (OSError, RuntimeError, ValueError):
-            with self._handle_lock:
-                self._table = None
-            return work(*args)
-
     def _connection(self) -> DBConnection:
         with self._handle_lock:
             if self._db is None:
@@ -364,12 +383,6 @@ class KnowledgeIndex:
                     self._path, read_consistency_interval=self._read_consistency_interval
                 )
             return self._db
-
-    def _current_table(self) -> Table | None:
-        with self._handle_lock:
-            if self._table is not None:
-                return self._table
-        return self._reopen()
 
     def _reopen(self) -> Table | None:
         db = self._connection()
