@@ -276,7 +276,7 @@ def cli() -> None:
     parser.add_argument("--skip-quality", action="store_true")
     args = parser.parse_args()
     args.stores = args.stores or max(10, args.chunks // 100)
-    print(asyncio.run(main(args)))
+    asyncio.run(main(args))
 
 
 if __name__ == "__main__":
