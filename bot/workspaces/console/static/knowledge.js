@@ -3,7 +3,7 @@
 // cookie, X-CSRF-Token and JSON on every change.
 (function () {
   'use strict';
-  const state = { csrf: '', stores: [], store: null, tab: 'articles' };
+  const state = { csrf: '', stores: [], store: null, tab: 'articles', shown: 0 };
   const byId = (id) => document.getElementById(id);
 
   function h(tag, attrs, ...children) {
@@ -60,7 +60,9 @@
   // ------------------------------------------------------------ articles
 
   async function articles() {
+    const view = state.shown;
     const data = await api('GET', `/api/knowledge/articles?store=${q(state.store.id)}`);
+    if (view !== state.shown) return; // the store or tab changed meanwhile
     show(data.articles.map((a) => h('div', { class: 'kb-item', testid: 'kb-article', onclick: () => article(a.id) },
       h('div', {}, a.title), h('div', { class: 'kb-meta' }, `v${a.version} · ${a.status} · `, scopeTags(a)))));
   }
@@ -115,7 +117,9 @@
   // ------------------------------------------------------------ proposals
 
   async function proposals() {
+    const view = state.shown;
     const data = await api('GET', `/api/knowledge/proposals?store=${q(state.store.id)}&status=open`);
+    if (view !== state.shown) return; // the store or tab changed meanwhile
     if (!data.proposals.length) { show([h('p', {}, 'No open proposals.')]); return; }
     show(data.proposals.map((p) => h('div', { class: 'kb-item', testid: 'kb-proposal', onclick: () => proposal(p.id) },
       h('div', {}, p.question), h('div', { class: 'kb-meta' },
@@ -148,7 +152,9 @@
   // ------------------------------------------------------------ gaps
 
   async function gaps() {
+    const view = state.shown;
     const data = await api('GET', `/api/knowledge/gaps?store=${q(state.store.id)}`);
+    if (view !== state.shown) return; // the store or tab changed meanwhile
     if (!data.gaps.length) { show([h('p', {}, 'No repeated unanswered questions.')]); return; }
     show(data.gaps.map((g) => h('div', { class: 'kb-item', testid: 'kb-gap' },
       h('div', {}, `${g.question} (${g.count}×)`),
@@ -160,6 +166,7 @@
   const views = { articles, search, proposals, gaps };
 
   async function render() {
+    state.shown += 1;
     for (const tab of document.querySelectorAll('[data-tab]')) {
       tab.setAttribute('aria-selected', String(tab.dataset.tab === state.tab));
     }
