@@ -64,14 +64,17 @@ async def save_articles(
     saved: list[Saved] = []
     for article in articles:
         held = current.get(article.id)
-        if held is not None and held.content_key == article.content_key:
+        if held is not None and (held.content_key, held.status) == (
+            article.content_key,
+            article.status,
+        ):
             saved.append(Saved(held, created=False))
             continue
         version = latest_version.get(article.id, 0) + 1
         latest_version[article.id] = version
         record = replace(article, version=version)
-        if record.status == Status.ACTIVE and held is not None:
-            await retire(session, article.id)
+        if held is not None and record.status in (Status.ACTIVE, Status.RETIRED):
+            await retire(session, article.id)  # a draft or pending version leaves it live
         await session.execute(insert(T).values(**_row_values(record, now)))
         if record.status == Status.ACTIVE:
             current[article.id] = record

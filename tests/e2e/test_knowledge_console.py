@@ -98,6 +98,15 @@ async def test_lead_edits_an_article_and_the_agent_may_not(app):
         returns = next(a for a in listing["articles"] if a["id"] == RETURNS)
         assert (returns["version"], returns["body"]) == (2, NEW)
 
+        status, retired = await lead.post(
+            "/api/knowledge/article/edit", {"id": RETURNS, "status": "retired"}
+        )
+        assert status == 200, retired
+        status, found = await agent.get("/api/knowledge/search?store=northwind&q=return%20item")
+        assert RETURNS not in {h["article_id"] for h in found["hits"]}
+        status, history = await agent.get(f"/api/knowledge/article?id={RETURNS}")
+        assert [v["status"] for v in history["versions"]] == ["retired"] * 3
+
 
 async def test_repeated_unanswered_questions_are_collected_as_a_gap(app, http):
     async with ConsoleClient(app, "sam") as lead:
