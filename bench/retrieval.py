@@ -254,18 +254,19 @@ async def quality_run(embedder: LocalEmbedder, folder: Path) -> list[str]:
     return lines
 
 
-async def main(args: argparse.Namespace) -> str:
+async def main(args: argparse.Namespace) -> None:
     embedder = LocalEmbedder()
-    lines = [
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    ]
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, load average "
+        f"{os.getloadavg()[0]:.1f}, Python {platform.python_version()}",
+        flush=True,
+    )
     with tempfile.TemporaryDirectory(prefix="storedesk-bench-") as tmp:
         if not args.skip_quality:
-            lines += await quality_run(embedder, Path(tmp))
-            print("\n".join(lines), flush=True)
+            print("\n".join(await quality_run(embedder, Path(tmp))), flush=True)
         if args.chunks > 0:
-            lines += await scale_run(args, embedder, Path(tmp))
-    return "\n".join(lines)
+            print("\n".join(await scale_run(args, embedder, Path(tmp))), flush=True)
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
 
 def cli() -> None:
