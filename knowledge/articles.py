@@ -140,7 +140,7 @@ def faq_articles(
         answer = entry.answer.strip()
         if not question or not answer:
             raise ValueError(f"store {store_id}: a FAQ entry needs a question and an answer")
-        slug = _slug_from_id(entry.id) if entry.id else _slug_from_question(question)
+        slug = path_slug(entry.id) if entry.id else question_slug(question)
         if slug in seen:
             raise ValueError(
                 f"store {store_id}: FAQ entries {seen[slug]!r} and {question!r} "
@@ -160,15 +160,16 @@ def faq_articles(
     return articles
 
 
-def _slug_from_id(given: str) -> str:
-    slug = _ascii_slug(given)
-    return slug or f"faq-{_short_hash(given)}"
-
-
-def _slug_from_question(question: str) -> str:
+def question_slug(question: str) -> str:
+    """Readable ASCII words plus a short hash, so questions in any script get a stable id."""
     words = _ascii_slug(question)[:_MAX_SLUG_WORDS].strip("-")
     digest = _short_hash(question)
     return f"{words}-{digest}" if words else f"faq-{digest}"
+
+
+def path_slug(text: str) -> str:
+    """One path segment: ASCII words, or a short hash when the text has none."""
+    return _ascii_slug(text) or f"faq-{_short_hash(text)}"
 
 
 def _ascii_slug(text: str) -> str:

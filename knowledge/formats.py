@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from knowledge.articles import ArticleRecord, QAPair, Status, _ascii_slug, _short_hash
+from knowledge.articles import ArticleRecord, QAPair, Status, path_slug, question_slug
 
 FORMATS = ("md", "csv", "json")
 SCOPE_FIELDS = ("store", "brand", "region", "language", "campaign")
@@ -113,7 +113,7 @@ def read_files(
 
 def _fallback_id(file: Path, root: Path) -> str:
     relative = file.relative_to(root) if file != root else Path(file.name)
-    return "/".join(_ascii_slug(p) or _short_hash(p) for p in relative.with_suffix("").parts)
+    return "/".join(path_slug(p) for p in relative.with_suffix("").parts)
 
 
 def _markdown_entry(text: str, file: Path, root: Path) -> tuple[dict[str, Any], str | None]:
@@ -259,7 +259,7 @@ def article_from(raw: Mapping[str, Any], defaults: Defaults, fallback_id: str) -
     if not article_id:
         prefix = scope["store"] or scope["brand"] or scope["region"] or "all"
         parts = [prefix, *([scope["campaign"]] if scope["campaign"] else [])]
-        slug = fallback_id if raw.get("_path_id") else _faq_slug(title)
+        slug = fallback_id if raw.get("_path_id") else question_slug(title)
         article_id = "/".join([*parts, slug])
     valid_from, valid_until = _when(raw, "valid_from"), _when(raw, "valid_until")
     if valid_from and valid_until and valid_until <= valid_from:
@@ -287,12 +287,6 @@ def article_from(raw: Mapping[str, Any], defaults: Defaults, fallback_id: str) -
         approver=_text(raw, "approver"),
         source="import",
     )
-
-
-def _faq_slug(question: str) -> str:
-    words = _ascii_slug(question)[:48].strip("-")
-    digest = _short_hash(question)
-    return f"{words}-{digest}" if words else f"faq-{digest}"
 
 
 def _text(raw: Mapping[str, Any], name: str) -> str:

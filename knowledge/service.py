@@ -20,7 +20,7 @@ from bot.domain.language import detect_language
 from bot.domain.model import Store
 from bot.domain.permissions import Action, Member
 from bot.ports import Clock, KnowledgeHit, KnowledgeScope
-from knowledge.articles import ArticleRecord, Status, _ascii_slug, _short_hash
+from knowledge.articles import ArticleRecord, Status, question_slug
 from knowledge.index import KnowledgeIndex
 from storage import knowledge as rows
 from storage.database import Database
@@ -132,7 +132,7 @@ class KnowledgeBase:
 
     async def _authorize(self, member: Member, article: ArticleRecord) -> None:
         """A change reaches every store in the article's scope: the member must manage all."""
-        reached = [s.id for s in await self.stores() if _reaches(article, s)]
+        reached = [s.id for s in await self.stores() if reaches(article, s)]
         if not reached:
             reached = [article.store_id] if article.store_id else []
         if not reached or not all(member.can(Action.MANAGE_KNOWLEDGE, s) for s in reached):
@@ -214,8 +214,7 @@ class KnowledgeBase:
                     source="proposal",
                 )
         else:
-            slug = _ascii_slug(new_title)[:48].strip("-")
-            topic = f"{slug}-{_short_hash(new_title)}" if slug else f"faq-{_short_hash(new_title)}"
+            topic = question_slug(new_title)
             target = ArticleRecord(
                 id=f"{store_id}/{topic}",
                 version=0,
@@ -355,7 +354,8 @@ class KnowledgeBase:
         return [self._gap_vectors[t] for t in texts]
 
 
-def _reaches(article: ArticleRecord, store: Store) -> bool:
+def reaches(article: ArticleRecord, store: Store) -> bool:
+    """Whether the article's store, brand and region allow it in `store` at all."""
     return (
         article.store_id in (None, store.id)
         and article.brand in (None, store.brand)

@@ -20,7 +20,7 @@ from bot.workspaces.console.auth import SESSION_COOKIE, ConsoleAuth
 from bot.workspaces.console.routes import MEMBER_KEY
 from knowledge.articles import ArticleRecord, Status
 from knowledge.formats import fields_of
-from knowledge.service import KnowledgeBase
+from knowledge.service import KnowledgeBase, reaches
 from storage import knowledge as rows
 from storage.database import Database
 
@@ -41,13 +41,7 @@ def knowledge_routes(
         return store_id
 
     async def reached_stores(article: ArticleRecord) -> list[str]:
-        return [
-            s.id
-            for s in await kb.stores()
-            if article.store_id in (None, s.id)
-            and article.brand in (None, s.brand)
-            and article.region in (None, s.region)
-        ]
+        return [s.id for s in await kb.stores() if reaches(article, s)]
 
     async def visible(member: Member, article: ArticleRecord) -> bool:
         return any(member.can(Action.VIEW, s) for s in await reached_stores(article))
@@ -61,9 +55,7 @@ def knowledge_routes(
         store = next(s for s in await kb.stores() if s.id == store_id)
         async with db.read_sessions() as session:
             found = await rows.latest_articles(session, [store_id])
-        found = [
-            a for a in found if a.brand in (None, store.brand) and a.region in (None, store.region)
-        ]
+        found = [a for a in found if reaches(a, store)]
         return web.json_response({"articles": [as_json(a) for a in found]})
 
     async def article(request: web.Request) -> web.Response:
