@@ -44,6 +44,7 @@ from bot.services.outbox_worker import WorkerSettings
 from bot.services.rate_limit import RateLimiter
 from bot.services.retry_policy import RetryPolicy
 from bot.workspaces.console.auth import ConsoleAuth
+from bot.workspaces.console.knowledge_routes import knowledge_routes
 from bot.workspaces.console.routes import console_routes
 from bot.workspaces.slack.wiring import SlackWiring, slack_http_routes
 from connectors.email import EmailAccount
@@ -66,10 +67,12 @@ from connectors.webhook.sender import WebhookSender
 from connectors.whatsapp import WhatsAppAccount
 from connectors.whatsapp.routes import whatsapp_routes
 from connectors.whatsapp.sender import WhatsAppSender
+from knowledge import cli as knowledge_cli
 from knowledge.articles import faq_articles
 from knowledge.batching import BatchingEmbedder
 from knowledge.embeddings import Embedder, LocalEmbedder
 from knowledge.index import KnowledgeIndex
+from knowledge.service import KnowledgeBase
 from storage import migrate
 from storage.audit import verify_chains
 from storage.change_feed import ChangeFeed
@@ -351,6 +354,7 @@ async def start_app(
         whatsapp_routes(core.bus, db, whatsapp_accounts),
         shopify_webhook_routes(db, shopify_secrets, clock),
         console_routes(core.bus, db, feed, auth, stop_event, secure_cookies=secure),
+        knowledge_routes(KnowledgeBase(db, retriever, clock), db, auth),
     ]
     if settings.console.demo_sign_in:
         contributors.append(demo_marketplace_routes(webhook_accounts))
@@ -457,6 +461,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     evidence_cli.add_parser(sub)
     cli_triage.add_parser(sub)
+    knowledge_cli.add_parser(sub)
     return parser
 
 
@@ -482,6 +487,8 @@ def cli(argv: list[str]) -> int:
         return asyncio.run(_upgrade_db(settings))
     if args.command == "evidence":
         return asyncio.run(evidence_cli.run(args, settings))
+    if args.command == "knowledge":
+        return asyncio.run(knowledge_cli.run(args, settings))
     return asyncio.run(_verify_audit(settings))
 
 

@@ -40,9 +40,28 @@ class KnowledgeHit:
     score: float
 
 
+@dataclass(frozen=True)
+class KnowledgeScope:
+    """Where and when a message arrived: retrieval only sees knowledge valid for this scope.
+
+    `campaigns` None means every campaign whose article is valid at `at` is running.
+    """
+
+    store_id: str
+    brand: str
+    region: str
+    language: str
+    at: datetime
+    campaigns: frozenset[str] | None = None
+
+    @classmethod
+    def for_store(cls, store: Store, language: str, at: datetime) -> KnowledgeScope:
+        return cls(store.id, store.brand, store.region, language, at)
+
+
 class Retriever(Protocol):
     async def search(
-        self, store_id: str, text: str, language: str, limit: int = 3
+        self, scope: KnowledgeScope, text: str, limit: int = 3
     ) -> list[KnowledgeHit]: ...
 
 

@@ -1,44 +1,88 @@
-"""Knowledge articles in LanceDB embedded on disk: the `Retriever` the drafting service uses."""
+"""Knowledge chunks in LanceDB embedded on disk: the `Retriever` the drafting service uses.
+
+Hybrid search: the local embedder's vectors and full-text (ICU tokenizer, so Chinese is cut
+into words with no download) run as two queries, each with the scope as a prefilter `where`,
+and are fused with reciprocal-rank fusion. Chunks collapse to articles, and of articles
+answering one topic the most specific scope wins.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import logging
 import threading
+import warnings
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import lancedb
 import numpy as np
 import pyarrow as pa
 from lancedb.db import DBConnection
-from lancedb.table import Table
+from lancedb.table import AsyncTable, Table
 
-from bot.ports import KnowledgeHit
+from bot.ports import KnowledgeHit, KnowledgeScope
 from knowledge.articles import ArticleRecord
+from knowledge.chunking import Chunk, chunk_article
 from knowledge.embeddings import Embedder
+from knowledge.scope import (
+    ALL,
+    NEVER,
+    epoch_us,
+    lance_filter,
+    most_specific_per_topic,
+    specificity,
+    sql_literal,
+)
 
-_T = TypeVar("_T")
+logger = logging.getLogger(__name__)
+
 _DELETE_BATCH = 500
-_RESULT_COLUMNS = ["id", "version", "language", "title", "body", "_distance"]
+_EMBED_BATCH = 256
+RRF_K = 60  # the usual constant: rank 1 and rank 2 differ little, rank 1 and 50 a lot
+CANDIDATES = 20  # per query, before fusion
+SCOPE_COLUMNS = ("store_id", "brand", "region", "language", "campaign")
+_RESULT_COLUMNS = [
+    "chunk_id",
+    "article_id",
+    "version",
+    "topic",
+    "title",
+    "text",
+    *SCOPE_COLUMNS,
+    "vector",
+]
+
+__all__ = ["KnowledgeIndex", "sql_literal"]
 
 
-def sql_literal(value: str) -> str:
-    """A SQL string literal for LanceDB filters; quotes are doubled, so values stay values."""
-    return "'" + value.replace("'", "''") + "'"
+@dataclass
+class _Candidate:
+    row: dict[str, Any]
+    rrf: float
+    cosine: float
+
+    @property
+    def specificity(self) -> tuple[int, ...]:
+        return specificity(**{name: self.row[name] for name in SCOPE_COLUMNS})
 
 
-def embedding_text(article: ArticleRecord) -> str:
-    return f"{article.title}\n{article.body}"
+def chunk_hash(chunk: Chunk) -> str:
+    return hashlib.sha256(
+        f"{chunk.article.content_hash}|{chunk.ordinal}|{chunk.search_text}".encode()
+    ).hexdigest()
 
 
 class KnowledgeIndex:
-    """Vector search over articles, scoped to one store before ranking.
+    """Scoped hybrid search over active article versions.
 
-    `sync` makes the table hold exactly the given articles and embeds only those whose
-    content hash changed, so a restart with unchanged knowledge embeds nothing.
+    `sync` makes the table hold exactly the chunks of the given articles and embeds only
+    chunks whose content hash changed, so a restart with unchanged knowledge embeds nothing.
     Blocking LanceDB and model work runs in worker threads.
     """
 
@@ -47,7 +91,7 @@ class KnowledgeIndex:
         path: str | Path,
         embedder: Embedder,
         *,
-        table_name: str = "knowledge_articles",
+        table_name: str = "knowledge_chunks",
         read_consistency_interval: timedelta | None = timedelta(seconds=5),
     ) -> None:
         self._path = Path(path)
@@ -59,131 +103,277 @@ class KnowledgeIndex:
         self._table: Table | None = None
         self._handle_lock = threading.Lock()
         self._write_lock = threading.Lock()
+        self._reads: tuple[asyncio.AbstractEventLoop, AsyncTable] | None = None
+
+    @property
+    def embedder(self) -> Embedder:
+        return self._embedder
 
     # --- Retriever port -----------------------------------------------------------------
 
-    async def search(
-        self, store_id: str, text: str, language: str, limit: int = 3
-    ) -> list[KnowledgeHit]:
-        """Best articles of `store_id` for `text`, any language; the drafter weighs language."""
+    async def search(self, scope: KnowledgeScope, text: str, limit: int = 3) -> list[KnowledgeHit]:
+        """Best articles for `text` among those valid for `scope`, most specific per topic."""
         if not text.strip() or limit <= 0:
             return []
-        return await asyncio.to_thread(
-            self._with_reopen, self._search_blocking, store_id, text, limit
+        vector = (await asyncio.to_thread(self._embedder.embed, [text]))[0]
+        return await self.search_vector(scope, text, vector, limit)
+
+    async def search_vector(
+        self, scope: KnowledgeScope, text: str, vector: np.ndarray, limit: int = 3
+    ) -> list[KnowledgeHit]:
+        """`search` with the query already embedded (the benchmark times this part alone)."""
+        where = lance_filter(scope)
+        try:
+            return await self._hybrid(where, text, vector, limit)
+        except (OSError, RuntimeError, ValueError):
+            self._reads = None  # the table was rebuilt or dropped meanwhile: reopen once
+            return await self._hybrid(where, text, vector, limit)
+
+    async def _hybrid(
+        self, where: str, text: str, vector: np.ndarray, limit: int
+    ) -> list[KnowledgeHit]:
+        table = await self._read_table()
+        if table is None:
+            return []
+        # LanceDB's async API runs both queries at once in its own runtime, not in threads.
+        by_vector, by_text = await asyncio.gather(
+            table.query()
+            .nearest_to(vector)
+            .distance_type("cosine")
+            .where(where)
+            # Not the vector itself: `_distance` already says it, and reading the column
+            # back more than doubles the query time.
+            .select([c for c in _RESULT_COLUMNS if c != "vector"])
+            .limit(CANDIDATES)
+            .to_list(),
+            self._text_rows(table, where, text),
         )
+        return self._fuse(vector, by_vector, by_text, limit)
+
+    async def _text_rows(self, table: AsyncTable, where: str, text: str) -> list[dict[str, Any]]:
+        try:
+            return await (
+                table.query()
+                .nearest_to_text(text, columns="search_text")
+                .where(where)
+                .select(_RESULT_COLUMNS)
+                .limit(CANDIDATES)
+                .to_list()
+            )
+        except (ValueError, RuntimeError) as problem:
+            # No full-text index yet, or a query the parser refuses: vectors still answer.
+            logger.debug("full-text search skipped: %s", problem)
+            return []
+
+    async def _read_table(self) -> AsyncTable | None:
+        """An async handle for reads, per event loop; writes drop it so reads see them."""
+        loop = asyncio.get_running_loop()
+        reads = self._reads
+        if reads is not None and reads[0] is loop:
+            return reads[1]
+        db = await lancedb.connect_async(
+            self._path, read_consistency_interval=self._read_consistency_interval
+        )
+        try:
+            table = await db.open_table(self._table_name)
+        except (ValueError, FileNotFoundError, RuntimeError):
+            return None
+        self._reads = (loop, table)
+        return table
 
     # --- maintenance --------------------------------------------------------------------
 
     async def sync(self, articles: Sequence[ArticleRecord]) -> int:
-        """Make the index hold exactly `articles`; returns how many were (re-)embedded."""
-        return await asyncio.to_thread(self._sync_blocking, list(articles))
+        """Make the index hold exactly `articles`; returns how many chunks were embedded."""
+        return await asyncio.to_thread(self._sync_blocking, list(articles), None)
+
+    async def apply(self, upserts: Sequence[ArticleRecord], removed: Sequence[str] = ()) -> int:
+        """Replace the chunks of `upserts` and drop those of `removed` article ids only."""
+        touched = {a.id for a in upserts} | set(removed)
+        return await asyncio.to_thread(self._sync_blocking, list(upserts), touched)
+
+    def build_blocking(
+        self, articles: Sequence[ArticleRecord], vectors: np.ndarray | None = None
+    ) -> int:
+        """A fresh table from scratch, rows ordered by scope so a store's rows sit together.
+
+        `vectors` (one per chunk, in `chunks_of(articles)` order) skips embedding: the
+        benchmark uses it to build 100,000 chunks without hours of model time.
+        """
+        chunks = chunks_of(articles)
+        order = sorted(
+            range(len(chunks)),
+            key=lambda i: tuple(_scope_value(chunks[i].article, n) for n in SCOPE_COLUMNS),
+        )
+        chunks = [chunks[i] for i in order]
+        if vectors is not None:
+            vectors = np.asarray(vectors, dtype=np.float32)[order]
+        rows = self._rows(chunks, vectors)
+        with self._write_lock:
+            table = self._connection().create_table(
+                self._table_name, data=rows, schema=self._schema(), mode="overwrite"
+            )
+            self._create_indices(table)
+            with self._handle_lock:
+                self._table = table
+            self._reads = None
+        return len(chunks)
 
     # --- blocking work, run in threads ----------------------------------------------------
 
-    def _search_blocking(self, store_id: str, text: str, limit: int) -> list[KnowledgeHit]:
-        table = self._current_table()
-        if table is None:
-            return []
-        vector = self._embedder.embed([text])[0]
-        rows = (
-            table.search(vector, vector_column_name="vector")
-            .distance_type("cosine")
-            .where(f"store_id = {sql_literal(store_id)}", prefilter=True)
-            .select(_RESULT_COLUMNS)
-            .limit(limit)
-            .to_list()
+    def _fuse(
+        self,
+        vector: np.ndarray,
+        by_vector: list[dict[str, Any]],
+        by_text: list[dict[str, Any]],
+        limit: int,
+    ) -> list[KnowledgeHit]:
+        candidates: dict[str, _Candidate] = {}
+        for ranking in (by_vector, by_text):
+            for rank, row in enumerate(ranking, start=1):
+                found = candidates.get(row["chunk_id"])
+                if found is None:
+                    cosine = (
+                        1.0 - float(row["_distance"])
+                        if "_distance" in row
+                        else float(np.dot(np.asarray(row["vector"], dtype=np.float32), vector))
+                    )
+                    found = candidates[row["chunk_id"]] = _Candidate(row, 0.0, cosine)
+                found.rrf += 1.0 / (RRF_K + rank)
+        best_chunk: dict[str, _Candidate] = {}
+        for candidate in sorted(candidates.values(), key=lambda c: -c.rrf):
+            best_chunk.setdefault(candidate.row["article_id"], candidate)
+        resolved = most_specific_per_topic(
+            list(best_chunk.values()),
+            topic_of=lambda c: c.row["topic"],
+            specificity_of=lambda c: c.specificity,
         )
-        return [
-            KnowledgeHit(
-                article_id=row["id"],
-                version=int(row["version"]),
-                title=row["title"],
-                text=row["body"],
-                language=row["language"],
-                score=1.0 - float(row["_distance"]),
+        hits: list[KnowledgeHit] = []
+        for winner, group in resolved[:limit]:
+            row = winner.row
+            hits.append(
+                KnowledgeHit(
+                    article_id=row["article_id"],
+                    version=int(row["version"]),
+                    title=row["title"],
+                    text=row["text"],
+                    language=row["language"] or "",
+                    # The group answers one question: its best match says how well.
+                    score=max(c.cosine for c in group),
+                )
             )
-            for row in rows
-        ]
+        return hits
 
-    def _sync_blocking(self, articles: list[ArticleRecord]) -> int:
+    def _sync_blocking(self, articles: list[ArticleRecord], touched: set[str] | None) -> int:
         ids = [article.id for article in articles]
         duplicates = sorted(i for i, n in Counter(ids).items() if n > 1)
         if duplicates:
             raise ValueError(f"article ids must be unique, repeated: {duplicates}")
+        chunks = chunks_of(articles)
         with self._write_lock:
             table = self._reopen()
             if table is not None and table.schema != self._schema():
                 # Another embedder (dimension) or an older layout: rebuild from scratch.
                 self._connection().drop_table(self._table_name)
                 table = None
-            held = self._held_hashes(table) if table is not None else {}
-            changed = [
-                article for article in articles if held.get(article.id) != article.content_hash
-            ]
+            held = self._held_hashes(table, touched) if table is not None else {}
+            changed = [c for c in chunks if held.get(c.chunk_id) != chunk_hash(c)]
             rows = self._rows(changed)
             if table is None:
                 table = self._connection().create_table(
                     self._table_name, data=rows, schema=self._schema(), mode="overwrite"
                 )
+                self._create_indices(table)
             elif changed:
                 (
-                    table.merge_insert("id")
+                    table.merge_insert("chunk_id")
                     .when_matched_update_all()
                     .when_not_matched_insert_all()
                     .execute(rows)
                 )
-            stale = sorted(set(held) - set(ids))
+            stale = sorted(set(held) - {c.chunk_id for c in chunks})
             for start in range(0, len(stale), _DELETE_BATCH):
                 batch = stale[start : start + _DELETE_BATCH]
-                table.delete(f"id IN ({', '.join(sql_literal(i) for i in batch)})")
+                table.delete(f"chunk_id IN ({', '.join(sql_literal(i) for i in batch)})")
+            if changed or stale:
+                table.optimize()  # folds new rows into the full-text and scalar indices
             with self._handle_lock:
                 self._table = table
+            self._reads = None
             return len(changed)
 
-    def _held_hashes(self, table: Table) -> dict[str, str]:
-        held = table.search().select(["id", "content_hash"]).limit(None).to_arrow()
-        return dict(zip(held["id"].to_pylist(), held["content_hash"].to_pylist(), strict=True))
+    def _held_hashes(self, table: Table, touched: set[str] | None) -> dict[str, str]:
+        query = table.search().select(["chunk_id", "content_hash"]).limit(None)
+        if touched is not None:
+            if not touched:
+                return {}
+            query = query.where(
+                f"article_id IN ({', '.join(sql_literal(i) for i in sorted(touched))})"
+            )
+        held = query.to_arrow()
+        return dict(
+            zip(held["chunk_id"].to_pylist(), held["content_hash"].to_pylist(), strict=True)
+        )
 
-    def _rows(self, articles: list[ArticleRecord]) -> pa.Table:
-        vectors = self._embedder.embed([embedding_text(a) for a in articles])
-        vectors = np.asarray(vectors, dtype=np.float32).reshape(len(articles), self._embedder.dim)
+    def _rows(self, chunks: list[Chunk], vectors: np.ndarray | None = None) -> pa.Table:
+        if vectors is None:
+            texts = [c.search_text for c in chunks]
+            parts = [
+                self._embedder.embed(texts[i : i + _EMBED_BATCH])
+                for i in range(0, len(texts), _EMBED_BATCH)
+            ]
+            vectors = np.concatenate(parts) if parts else np.zeros((0, self._embedder.dim))
+        vectors = np.asarray(vectors, dtype=np.float32).reshape(len(chunks), self._embedder.dim)
         flat = pa.array(vectors.reshape(-1), type=pa.float32())
         columns: dict[str, Any] = {
-            "id": [a.id for a in articles],
-            "version": [a.version for a in articles],
-            "store_id": [a.store_id for a in articles],
-            "language": [a.language for a in articles],
-            "title": [a.title for a in articles],
-            "body": [a.body for a in articles],
-            "content_hash": [a.content_hash for a in articles],
+            "chunk_id": [c.chunk_id for c in chunks],
+            "article_id": [c.article.id for c in chunks],
+            "version": [c.article.version for c in chunks],
+            "topic": [c.article.topic for c in chunks],
+            "title": [c.article.title for c in chunks],
+            "heading": [c.heading for c in chunks],
+            "text": [c.text for c in chunks],
+            "search_text": [c.search_text for c in chunks],
+            **{n: [_scope_value(c.article, n) for c in chunks] for n in SCOPE_COLUMNS},
+            "valid_from": [epoch_us(c.article.valid_from, 0) for c in chunks],
+            "valid_until": [epoch_us(c.article.valid_until, NEVER) for c in chunks],
+            "content_hash": [chunk_hash(c) for c in chunks],
             "vector": pa.FixedSizeListArray.from_arrays(flat, self._embedder.dim),
         }
         return pa.table(columns, schema=self._schema())
 
+    def _create_indices(self, table: Table) -> None:
+        # The synchronous table's `create_index` takes vector indices only; the named
+        # helpers below are the documented way for full-text and scalar indices.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            # ICU splits Chinese into words; English stems and stop words are dropped.
+            table.create_fts_index("search_text", base_tokenizer="icu", replace=True)
+            for column in SCOPE_COLUMNS:
+                table.create_scalar_index(column, index_type="BITMAP", replace=True)
+            table.create_scalar_index("article_id", index_type="BTREE", replace=True)
+
     def _schema(self) -> pa.Schema:
+        text = pa.string()
         return pa.schema(
             [
-                pa.field("id", pa.string(), nullable=False),
+                pa.field("chunk_id", text, nullable=False),
+                pa.field("article_id", text, nullable=False),
                 pa.field("version", pa.int64(), nullable=False),
-                pa.field("store_id", pa.string(), nullable=False),
-                pa.field("language", pa.string(), nullable=False),
-                pa.field("title", pa.string(), nullable=False),
-                pa.field("body", pa.string(), nullable=False),
-                pa.field("content_hash", pa.string(), nullable=False),
+                pa.field("topic", text, nullable=False),
+                pa.field("title", text, nullable=False),
+                pa.field("heading", text, nullable=False),
+                pa.field("text", text, nullable=False),
+                pa.field("search_text", text, nullable=False),
+                *(pa.field(n, text, nullable=False) for n in SCOPE_COLUMNS),
+                pa.field("valid_from", pa.int64(), nullable=False),
+                pa.field("valid_until", pa.int64(), nullable=False),
+                pa.field("content_hash", text, nullable=False),
                 pa.field("vector", pa.list_(pa.field("item", pa.float32()), self._embedder.dim)),
             ]
         )
 
     # --- handles ------------------------------------------------------------------------
-
-    def _with_reopen(self, work: Callable[..., _T], *args: Any) -> _T:
-        """Run `work`; if the held table handle went stale (dropped, rebuilt), reopen once."""
-        try:
-            return work(*args)
-        except (OSError, RuntimeError, ValueError):
-            with self._handle_lock:
-                self._table = None
-            return work(*args)
 
     def _connection(self) -> DBConnection:
         with self._handle_lock:
@@ -193,12 +383,6 @@ class KnowledgeIndex:
                     self._path, read_consistency_interval=self._read_consistency_interval
                 )
             return self._db
-
-    def _current_table(self) -> Table | None:
-        with self._handle_lock:
-            if self._table is not None:
-                return self._table
-        return self._reopen()
 
     def _reopen(self) -> Table | None:
         db = self._connection()
@@ -218,3 +402,11 @@ class KnowledgeIndex:
             page_token = page.page_token
             if not page_token:
                 return False
+
+
+def chunks_of(articles: Sequence[ArticleRecord]) -> list[Chunk]:
+    return [chunk for article in articles for chunk in chunk_article(article)]
+
+
+def _scope_value(article: ArticleRecord, column: str) -> str:
+    return getattr(article, column) or ALL

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -14,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.model import ChannelAccount, Store
 from bot.domain.permissions import Member
 from knowledge.articles import ArticleRecord
+from storage import knowledge
 from storage.audit import GENESIS, SYSTEM_CHAIN
-from storage.orm import audit_heads, knowledge_articles, member_roles, members
+from storage.orm import audit_heads, member_roles, members
 
-ACTIVE, RETIRED = "active", "retired"
+CONFIG_SOURCE = "config"
 
 
 @dataclass(frozen=True)
@@ -62,73 +61,21 @@ async def sync_directory(session: AsyncSession, directory: Directory) -> None:
             )
 
 
-def _content_key(article: ArticleRecord) -> str:
-    return hashlib.sha256(
-        json.dumps([article.language, article.title, article.body], ensure_ascii=False).encode()
-    ).hexdigest()
-
-
 async def sync_articles(
     session: AsyncSession, articles: Sequence[ArticleRecord], now: datetime
 ) -> list[ArticleRecord]:
-    """Give each article its version: unchanged keeps it, changed gets the next one.
+    """Version the config's FAQ articles; those it no longer names are retired.
 
-    Old versions stay in the table (retired), because evidence cites them.
+    Articles from other sources (imports, the console) are left alone. Returns every
+    active article, which is what the index must hold.
     """
-    latest: dict[str, tuple[int, str]] = {}
-    for row in (
-        await session.execute(
-            select(
-                knowledge_articles.c.id,
-                knowledge_articles.c.version,
-                knowledge_articles.c.content_hash,
-            ).where(knowledge_articles.c.status == ACTIVE)
-        )
-    ).all():
-        latest[row.id] = (row.version, row.content_hash)
-    versioned: list[ArticleRecord] = []
-    seen: set[str] = set()
-    for article in articles:
-        seen.add(article.id)
-        key = _content_key(article)
-        current = latest.get(article.id)
-        if current is not None and current[1] == key:
-            versioned.append(replace(article, version=current[0]))
-            continue
-        if current is not None:
-            await _retire(session, article.id)
-        version = await _next_version(session, article.id)
-        await session.execute(
-            insert(knowledge_articles).values(
-                id=article.id,
-                version=version,
-                store_id=article.store_id,
-                language=article.language,
-                title=article.title,
-                body=article.body,
-                content_hash=key,
-                status=ACTIVE,
-                created_at=now,
-            )
-        )
-        versioned.append(replace(article, version=version))
-    for gone in set(latest) - seen:
-        await _retire(session, gone)
-    return versioned
-
-
-async def _retire(session: AsyncSession, article_id: str) -> None:
-    await session.execute(
-        update(knowledge_articles)
-        .where(knowledge_articles.c.id == article_id, knowledge_articles.c.status == ACTIVE)
-        .values(status=RETIRED)
+    configured = [replace(a, source=CONFIG_SOURCE) for a in articles]
+    # Once someone edits a config article (console, accepted proposal), that edit owns it.
+    owned_elsewhere = await knowledge.active_sources(session, [a.id for a in configured])
+    await knowledge.save_articles(
+        session,
+        [a for a in configured if owned_elsewhere.get(a.id, CONFIG_SOURCE) == CONFIG_SOURCE],
+        now,
     )
-
-
-async def _next_version(session: AsyncSession, article_id: str) -> int:
-    versions = (
-        await session.execute(
-            select(knowledge_articles.c.version).where(knowledge_articles.c.id == article_id)
-        )
-    ).scalars()
-    return max(versions, default=0) + 1
+    await knowledge.retire_missing(session, CONFIG_SOURCE, {a.id for a in configured})
+    return await knowledge.active_articles(session)

@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import registry
 
-from bot.domain import model
+from bot.domain import knowledge, model
 
 metadata = MetaData(
     naming_convention={
@@ -209,13 +209,51 @@ knowledge_articles = Table(
     metadata,
     Column("id", NAME, primary_key=True),
     Column("version", Integer, primary_key=True),
-    Column("store_id", NAME, ForeignKey("stores.id"), nullable=False),
-    Column("language", String(10), nullable=False),
+    # Scope: a NULL field means "all" (every store, brand, region, language, no campaign).
+    Column("store_id", NAME, ForeignKey("stores.id"), nullable=True),
+    Column("language", String(10), nullable=True),
     Column("title", Text, nullable=False),
     Column("body", Text, nullable=False),
     Column("content_hash", String(64), nullable=False),
     Column("status", String(20), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("brand", NAME, nullable=True),
+    Column("region", String(50), nullable=True),
+    Column("campaign", NAME, nullable=True),
+    Column("topic", NAME, nullable=True),  # NULL: the id's last segment
+    Column("qa", JSON, nullable=True),
+    Column("variables", JSON, nullable=True),
+    Column("valid_from", UTCDateTime, nullable=True),
+    Column("valid_until", UTCDateTime, nullable=True),
+    Column("author", NAME, nullable=True),
+    Column("approver", NAME, nullable=True),
+    Column("source", String(20), nullable=False, server_default="config"),
+    Index("ix_knowledge_articles_status", "status", "id"),
+)
+
+knowledge_proposals = Table(
+    "knowledge_proposals",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("store_id", NAME, ForeignKey("stores.id"), nullable=False),
+    Column("conversation_id", ID, nullable=False),
+    Column("draft_id", ID, nullable=False),
+    Column("question", Text, nullable=False),
+    Column("language", String(10), nullable=False),
+    Column("draft_text", Text, nullable=False),
+    Column("sent_text", Text, nullable=False),
+    Column("diff", Text, nullable=False),
+    Column("status", _enum(knowledge.ProposalStatus), nullable=False),
+    Column("created_by", NAME, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("article_id", NAME),
+    Column("article_version", Integer),
+    Column("decided_by", NAME),
+    Column("decided_at", UTCDateTime),
+    Column("decision_note", Text),
+    Column("result_article_id", NAME),
+    Column("result_version", Integer),
+    Index("ix_knowledge_proposals_store_status", "store_id", "status", "created_at"),
 )
 
 outbox = Table(
@@ -351,6 +389,7 @@ _MAPPED: list[tuple[type[Any], Table]] = [
     (model.Message, messages),
     (model.Draft, drafts),
     (model.ReviewAction, review_actions),
+    (knowledge.KnowledgeProposal, knowledge_proposals),
 ]
 
 

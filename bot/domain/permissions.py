@@ -26,6 +26,7 @@ class Action(StrEnum):
     ASSIGN = "assign"
     REOPEN = "reopen"
     CHANGE_MODE = "change_mode"
+    MANAGE_KNOWLEDGE = "manage_knowledge"  # edit articles, accept or reject proposals
 
 
 _AGENT_ACTIONS = frozenset(
@@ -40,7 +41,11 @@ _AGENT_ACTIONS = frozenset(
         Action.REOPEN,
     }
 )
-_LEAD_ACTIONS = _AGENT_ACTIONS | {Action.RETRY_DELIVERY, Action.CHANGE_MODE}
+_LEAD_ACTIONS = _AGENT_ACTIONS | {
+    Action.RETRY_DELIVERY,
+    Action.CHANGE_MODE,
+    Action.MANAGE_KNOWLEDGE,
+}
 ALLOWED: dict[Role, frozenset[Action]] = {
     Role.AGENT: _AGENT_ACTIONS,
     Role.LEAD: _LEAD_ACTIONS,

@@ -11,7 +11,16 @@ from bot.domain.events import ConversationChanged
 from bot.domain.model import ConversationStatus, Draft, DraftStatus, Route, new_id
 from bot.domain.risk_policy import decide_route
 from bot.domain.triage import triage_text
-from bot.ports import Clock, Drafter, DraftRequest, Lookup, Retriever, Triager, UnitOfWork
+from bot.ports import (
+    Clock,
+    Drafter,
+    DraftRequest,
+    KnowledgeScope,
+    Lookup,
+    Retriever,
+    Triager,
+    UnitOfWork,
+)
 from bot.services import lookups
 from bot.services.replies import discard_pending_drafts, queue_reply
 
@@ -57,7 +66,9 @@ async def draft_reply(
             message.text, default_language=default_language, channel_account_id=account_id
         )
     language, risk = triage.language, triage.risk
-    hits = await retriever.search(store.id, message.text, language)
+    hits = await retriever.search(
+        KnowledgeScope.for_store(store, language, clock.now()), message.text
+    )
     entities = triage.entities
     lookup = lookup_for(store.id)
     facts = (

@@ -15,6 +15,7 @@ from bot.domain.commands import (
 )
 from bot.domain.errors import InvalidInput, InvalidState, NotFound
 from bot.domain.events import ConversationChanged, OutboxEnqueued
+from bot.domain.knowledge import proposal_from_edit
 from bot.domain.model import (
     Conversation,
     ConversationStatus,
@@ -97,9 +98,36 @@ async def _send_draft(
             before=before,
             after=text,
         )
+        if edited is not None:
+            await _propose_knowledge_update(uow, clock, draft, conversation, text, member.id)
         conversation.status = ConversationStatus.WAITING
         await uow.commit()
         return message.id
+
+
+async def _propose_knowledge_update(
+    uow: UnitOfWork, clock: Clock, draft: Draft, conversation: Conversation, sent: str, actor: str
+) -> None:
+    """An edit before sending says the knowledge behind the draft is missing or stale."""
+    question = await uow.repo.get_message(draft.message_id)
+    proposal = proposal_from_edit(
+        draft, question.text if question else "", conversation.store_id, sent, actor, clock.now()
+    )
+    if proposal is None:
+        return
+    uow.repo.add(proposal)
+    await uow.audit(
+        "knowledge_proposed",
+        actor=actor,
+        store_id=conversation.store_id,
+        conversation_id=conversation.id,
+        payload={
+            "proposal_id": proposal.id,
+            "draft_id": draft.id,
+            "article_id": proposal.article_id,
+            "version": proposal.article_version,
+        },
+    )
 
 
 async def approve_draft(cmd: ApproveDraft, uow: UnitOfWork, clock: Clock) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 
 from bot.ai.local_drafter import DEFAULT_MIN_SCORE, LocalDrafter
 from bot.domain.model import Store, StoreMode
-from bot.ports import DraftRequest
+from bot.ports import DraftRequest, KnowledgeScope
 from knowledge.articles import ArticleRecord, faq_articles
 from knowledge.embeddings import LocalEmbedder
 from knowledge.index import KnowledgeIndex
@@ -81,6 +82,13 @@ ELECTRONICS_FAQ = [
 ]
 
 
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+def scope(store_id: str, language: str) -> KnowledgeScope:
+    return KnowledgeScope(store_id, store_id.title(), "global", language, NOW)
+
+
 def all_articles() -> list[ArticleRecord]:
     return faq_articles(APPAREL, APPAREL_FAQ) + faq_articles(ELECTRONICS, ELECTRONICS_FAQ)
 
@@ -142,7 +150,7 @@ def test_duplicate_faq_questions_are_refused():
 async def test_paraphrased_english_question_finds_the_right_article(
     synced: KnowledgeIndex, question: str, expected_title: str
 ):
-    hits = await synced.search(APPAREL, question, "en")
+    hits = await synced.search(scope(APPAREL, "en"), question)
 
     assert hits[0].article_id == id_of(expected_title)
     assert hits[0].score >= DEFAULT_MIN_SCORE
@@ -163,7 +171,7 @@ async def test_paraphrased_english_question_finds_the_right_article(
 async def test_chinese_question_finds_the_chinese_article(
     synced: KnowledgeIndex, question: str, expected_title: str
 ):
-    hits = await synced.search(ELECTRONICS, question, "zh")
+    hits = await synced.search(scope(ELECTRONICS, "zh"), question)
 
     assert hits[0].article_id == id_of(expected_title)
     assert hits[0].language == "zh"
@@ -175,9 +183,10 @@ async def test_search_never_crosses_into_another_store_even_when_it_would_match_
 ):
     question = "手机坏了能保修吗？"
 
-    top_in_apparel = await synced.search(APPAREL, question, "zh", limit=1)
-    in_apparel = await synced.search(APPAREL, question, "zh", limit=10)
-    in_electronics = await synced.search(ELECTRONICS, question, "zh", limit=10)
+    # The apparel store answers in English only; scoped to it, its articles are all there is.
+    top_in_apparel = await synced.search(scope(APPAREL, "en"), question, 1)
+    in_apparel = await synced.search(scope(APPAREL, "en"), question, 10)
+    in_electronics = await synced.search(scope(ELECTRONICS, "zh"), question, 10)
 
     # Filtering after ranking would leave this empty: the global best is the other store's.
     assert [h.article_id[: len(APPAREL) + 1] for h in top_in_apparel] == [f"{APPAREL}/"]
@@ -193,8 +202,8 @@ async def test_unrelated_question_scores_below_the_drafting_threshold(
     drafter = LocalDrafter()
     store = Store(APPAREL, "Northwind", "Northwind", "us", ["en"], "UTC", StoreMode.DRAFT)
 
-    for store_id in (APPAREL, ELECTRONICS):
-        hits = await synced.search(store_id, "tell me a joke about cats", "en")
+    for store_id, language in ((APPAREL, "en"), (ELECTRONICS, "zh")):
+        hits = await synced.search(scope(store_id, language), "tell me a joke about cats")
         assert hits, "the store has articles, so search ranks them"
         assert max(h.score for h in hits) < drafter.min_score
         proposal = await drafter.draft(
@@ -204,15 +213,15 @@ async def test_unrelated_question_scores_below_the_drafting_threshold(
 
 
 async def test_unknown_store_and_empty_index_find_nothing(index: KnowledgeIndex):
-    assert await index.search(APPAREL, "What is your return policy?", "en") == []
+    assert await index.search(scope(APPAREL, "en"), "What is your return policy?") == []
 
     await index.sync(all_articles())
 
-    assert await index.search("nobody", "What is your return policy?", "en") == []
+    assert await index.search(scope("nobody", "en"), "What is your return policy?") == []
 
 
 async def test_quotes_in_a_store_id_stay_a_value_not_a_filter(synced: KnowledgeIndex):
-    hits = await synced.search("x' OR store_id != 'x", "What is your return policy?", "en")
+    hits = await synced.search(scope("x' OR store_id != 'x", "en"), "What is your return policy?")
 
     assert hits == []
 
@@ -233,7 +242,7 @@ async def test_resync_embeds_only_what_changed_and_drops_what_is_gone(
     changed = [edited if a.id == returns.id else a for a in articles if a.id != shipping_id]
     assert await restarted.sync(changed) == 1
 
-    hits = await restarted.search(APPAREL, "Can I send back a shirt I don't like?", "en", 10)
+    hits = await restarted.search(scope(APPAREL, "en"), "Can I send back a shirt I don't like?", 10)
     assert hits[0].article_id == returns.id
     assert (hits[0].version, hits[0].text) == (2, edited.body)
     assert shipping_id not in {h.article_id for h in hits}
@@ -245,4 +254,4 @@ async def test_resync_embeds_only_what_changed_and_drops_what_is_gone(
 async def test_sync_to_nothing_empties_the_index(synced: KnowledgeIndex):
     assert await synced.sync([]) == 0
 
-    assert await synced.search(APPAREL, "What is your return policy?", "en") == []
+    assert await synced.search(scope(APPAREL, "en"), "What is your return policy?") == []

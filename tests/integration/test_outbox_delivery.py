@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 
 from bot.bootstrap import Core, bootstrap
 from bot.domain.commands import ReceiveCustomerMessage
-from bot.ports import DraftProposal, DraftRequest, KnowledgeHit
+from bot.ports import DraftProposal, DraftRequest, KnowledgeHit, KnowledgeScope
 from bot.services.outbox_worker import WorkerSettings
 from bot.services.rate_limit import RateLimiter
 from main import directory_from
@@ -153,9 +153,7 @@ class FakeClock:
 
 
 class NoKnowledge:
-    async def search(
-        self, store_id: str, text: str, language: str, limit: int = 3
-    ) -> list[KnowledgeHit]:
+    async def search(self, scope: KnowledgeScope, text: str, limit: int = 3) -> list[KnowledgeHit]:
         return []
 
 

@@ -20,10 +20,11 @@ AGENT_MAY = {
     Action.ASSIGN,
     Action.REOPEN,
 }
+LEAD_MAY = AGENT_MAY | {Action.RETRY_DELIVERY, Action.CHANGE_MODE, Action.MANAGE_KNOWLEDGE}
 MATRIX = {
     Role.AGENT: AGENT_MAY,
-    Role.LEAD: AGENT_MAY | {Action.RETRY_DELIVERY, Action.CHANGE_MODE},
-    Role.ADMIN: AGENT_MAY | {Action.RETRY_DELIVERY, Action.CHANGE_MODE},
+    Role.LEAD: LEAD_MAY,
+    Role.ADMIN: LEAD_MAY,
     Role.CLIENT: {Action.VIEW},
 }
 
