@@ -40,10 +40,15 @@ class FaqEntry(_Strict):
 
 class ChannelConfig(_Strict):
     id: Annotated[str, Field(pattern=SLUG)]
-    kind: Literal["webchat", "webhook"]
+    kind: Literal["webchat", "webhook", "telegram"]
     secret_env: str | None = None
     secret: str | None = Field(default=None, description="literal secret; demo files only")
     callback_url: str | None = None
+    token_env: str | None = Field(default=None, description="telegram: env var of the bot token")
+    secret_token_env: str | None = Field(
+        default=None, description="telegram: env var of the webhook secret_token"
+    )
+    api_base_url: str | None = Field(default=None, description="telegram: Bot API server")
 
     @model_validator(mode="after")
     def _webhook_needs_secret_and_callback(self) -> Self:
@@ -54,6 +59,8 @@ class ChannelConfig(_Strict):
                 raise ValueError("a webhook channel needs callback_url for replies")
             if not re.match(r"^https?://", self.callback_url):
                 raise ValueError("callback_url must be an http(s) URL")
+        if self.kind == "telegram" and not self.token_env:
+            raise ValueError("a telegram channel needs token_env (the store bot's token)")
         return self
 
     def resolve_secret(self) -> str:
@@ -74,6 +81,13 @@ class StoreSlackConfig(_Strict):
     )
 
 
+class StoreTelegramConfig(_Strict):
+    """Where the team sees this store in Telegram: a topic of a forum supergroup, or a group."""
+
+    chat_id: int
+    topics: bool = Field(default=True, description="one forum topic per store, made on demand")
+
+
 class StoreConfig(_Strict):
     id: Annotated[str, Field(pattern=SLUG)]
     name: Annotated[str, Field(min_length=1)]
@@ -88,6 +102,7 @@ class StoreConfig(_Strict):
     faq: list[FaqEntry] = Field(default_factory=list)
     members: dict[str, Role] = Field(default_factory=dict)
     slack: StoreSlackConfig | None = None
+    telegram: StoreTelegramConfig | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -105,6 +120,7 @@ class MemberConfig(_Strict):
     email: str | None = None
     token_env: str | None = Field(default=None, description="env var holding the sign-in token")
     slack_user_id: Annotated[str, Field(pattern=r"^[UW][A-Z0-9]{2,}$")] | None = None
+    telegram_user_id: Annotated[int, Field(gt=0)] | None = None
 
 
 class ServerConfig(_Strict):
@@ -166,6 +182,25 @@ class SlackConfig(_Strict):
         return secret
 
 
+class TelegramConfig(_Strict):
+    """Telegram on both sides: store bots (customer channels) and the team bot (workspace).
+
+    Webhooks when `server.public_url` is set, long polling otherwise (or when `polling`).
+    """
+
+    api_base_url: str = "https://api.telegram.org"
+    polling: bool | None = None
+    poll_timeout_seconds: Annotated[float, Field(ge=0, le=50)] = 25.0
+    request_timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 30.0
+    max_media_bytes: Annotated[int, Field(ge=0, le=20 * 1024 * 1024)] = 10 * 1024 * 1024
+    per_chat_rate_per_second: Annotated[float, Field(gt=0)] = 1.0
+    team_bot_token_env: str | None = None
+    team_secret_token_env: str | None = None
+
+    def use_polling(self, public_url: str | None) -> bool:
+        return self.polling if self.polling is not None else not public_url
+
+
 class Settings(_Strict):
     server: ServerConfig = ServerConfig()
     storage: StorageConfig = StorageConfig()
@@ -173,6 +208,7 @@ class Settings(_Strict):
     outbox: OutboxConfig = OutboxConfig()
     drafting: DraftingConfig = DraftingConfig()
     slack: SlackConfig | None = None
+    telegram: TelegramConfig | None = None
     members: list[MemberConfig] = Field(default_factory=list)
     stores: Annotated[list[StoreConfig], Field(min_length=1)]
 
