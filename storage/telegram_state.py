@@ -12,7 +12,14 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from storage.database import Database
-from storage.orm import telegram_blocked_chats, telegram_sent_parts, telegram_topics
+from storage.orm import (
+    conversations,
+    customer_identities,
+    messages,
+    telegram_blocked_chats,
+    telegram_sent_parts,
+    telegram_topics,
+)
 
 
 async def topic_of(db: Database, chat_id: int, store_id: str) -> int | None:
@@ -106,3 +113,29 @@ async def record_part(
             )
     except IntegrityError:
         return
+
+
+async def inbound_message_id(
+    db: Database, account_id: str, chat_id: int, external_suffix: str
+) -> str | None:
+    """The stored customer message whose external id ends with `external_suffix` (the
+    Telegram message id part), in the conversation of this chat on this account."""
+    async with db.read_sessions() as session:
+        return (
+            await session.execute(
+                select(messages.c.id)
+                .join(conversations, conversations.c.id == messages.c.conversation_id)
+                .join(
+                    customer_identities,
+                    (customer_identities.c.customer_id == conversations.c.customer_id)
+                    & (customer_identities.c.channel_account_id == account_id),
+                )
+                .where(
+                    messages.c.channel_account_id == account_id,
+                    messages.c.direction == "in",
+                    messages.c.external_id.endswith(external_suffix),
+                    customer_identities.c.external_id == str(chat_id),
+                )
+                .limit(1)
+            )
+        ).scalar()

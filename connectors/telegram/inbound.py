@@ -16,7 +16,7 @@ from aiogram import Bot, F, Router
 from aiogram.filters import CommandStart
 from aiogram.types import Message, Update
 
-from bot.domain.commands import ReceiveCustomerMessage
+from bot.domain.commands import ReceiveCustomerMessage, ReviseCustomerMessage
 from bot.ports import Clock
 from bot.services.messagebus import MessageBus
 from connectors.telegram.accounts import TelegramAccount
@@ -97,6 +97,20 @@ def build_router(ctx: InboundContext) -> Router:
                 attachments=tuple(attachments),
             )
         )
+
+    @router.edited_message(private)
+    async def customer_edit(edited: Message, bot: Bot, event_update: Update) -> None:
+        account = ctx.accounts_by_bot[bot.id]
+        text = describe(edited)
+        if not text or not await inbound.claim_event(
+            ctx.db, f"telegram:{account.id}", f"u{event_update.update_id}", ctx.clock.now()
+        ):
+            return
+        stored = await telegram_state.inbound_message_id(
+            ctx.db, account.id, edited.chat.id, f":m{edited.message_id}"
+        )
+        if stored is not None:
+            await ctx.bus.handle(ReviseCustomerMessage(stored, text))
 
     return router
 

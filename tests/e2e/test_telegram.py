@@ -18,7 +18,7 @@ from bot.config import Settings
 from bot.services.outbox_worker import WorkerSettings
 from bot.services.retry_policy import RetryPolicy
 from main import RunningApp, start_app
-from storage.orm import audit_events, inbound_receipts, messages
+from storage.orm import audit_events, inbound_receipts, messages, telegram_blocked_chats
 from tests.support.config import (
     TELEGRAM_ENV,
     TELEGRAM_SECRET,
@@ -293,6 +293,24 @@ async def test_a_customer_who_blocked_the_bot_is_marked_and_not_retried(tg_app, 
     await asyncio.sleep(0.5)
     assert len(fake.calls_of("sendMessage", TELEGRAM_STORE_TOKEN)) == 1  # no retry loop
     assert await count(tg_app, audit_events, audit_events.c.kind == "delivery_failed") == 1
+    assert await count(tg_app, telegram_blocked_chats) == 1
+    # The next reply to the blocked chat fails at once, without calling Telegram again.
+    customer_post = next(m for m in team_messages(fake) if SHIPPING in m.get("text", ""))
+    reply = fake.user_message(
+        TELEGRAM_TEAM_TOKEN,
+        TELEGRAM_TEAM_CHAT,
+        member("ana"),
+        text="Are you still there?",
+        thread_id=customer_post["message_thread_id"],
+        reply_to=customer_post["message_id"],
+    )
+    assert await post_update(http, tg_app, reply, team=True) == 200
+
+    async def failed_twice() -> bool:
+        return await count(tg_app, audit_events, audit_events.c.kind == "delivery_failed") == 2
+
+    await wait_until(failed_twice)
+    assert len(fake.calls_of("sendMessage", TELEGRAM_STORE_TOKEN)) == 1
 
 
 async def test_a_long_reply_arrives_as_two_messages_in_order(tg_app, fake, http):
@@ -362,3 +380,22 @@ async def test_polling_mode_reads_updates_from_get_updates(
         assert fake.calls_of("getUpdates", TELEGRAM_TEAM_TOKEN)
     finally:
         await running.stop()
+
+
+async def test_a_customer_edit_updates_the_mirrored_copy(tg_app, fake, http):
+    original = customer_says(fake, "Where is my order 1234?")
+    await post_update(http, tg_app, original)
+    await wait_until(lambda: any("1234" in m.get("text", "") for m in team_messages(fake)))
+    mirrored = next(m for m in team_messages(fake) if "1234" in m.get("text", ""))
+    edit = fake.edited_message(
+        TELEGRAM_STORE_TOKEN, CHAT, original["message"]["message_id"], "Where is my order 1235?"
+    )
+    assert await post_update(http, tg_app, edit) == 200
+    await wait_until(
+        lambda: (
+            "1235"
+            in fake.message(TELEGRAM_TEAM_TOKEN, TELEGRAM_TEAM_CHAT, mirrored["message_id"])["text"]
+        )
+    )
+    assert await count(tg_app, messages) == 1
+    assert await count(tg_app, audit_events, audit_events.c.kind == "customer_edited") == 1

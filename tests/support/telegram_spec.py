@@ -78,9 +78,8 @@ def check_value(where: str, value: Any, types: list[str], *, from_form: bool) ->
         if not found:
             return []
         attempts.append(found)
-    if len(attempts) == 1:
-        return attempts[0]
-    return [f"{where}: {value!r:.80} matches none of {types}"]
+    # None fits: report the nearest alternative (fewest problems), which is the one meant.
+    return min(attempts, key=len)
 
 
 def _check_one(where: str, value: Any, type_name: str, *, from_form: bool) -> list[str]:
