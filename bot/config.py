@@ -201,6 +201,41 @@ class TelegramConfig(_Strict):
         return self.polling if self.polling is not None else not public_url
 
 
+TELEGRAM_TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+TELEGRAM_SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+def telegram_token(env_name: str, where: str) -> str:
+    token = os.environ.get(env_name, "")
+    if not TELEGRAM_TOKEN_SHAPE.match(token):
+        raise ConfigError(f"{where}: {env_name} must hold a bot token from BotFather (123:ABC...)")
+    return token
+
+
+def telegram_secret(env_name: str | None, where: str) -> str | None:
+    if env_name is None:
+        return None
+    secret = os.environ.get(env_name, "")
+    if not TELEGRAM_SECRET_SHAPE.match(secret):
+        raise ConfigError(
+            f"{where}: {env_name} must hold a webhook secret of 1-256 characters A-Z a-z 0-9 _ -"
+        )
+    return secret
+
+
+def _check_telegram_env(settings: Settings) -> None:
+    """Tokens and webhook secrets named in the file must be in the environment at start."""
+    for store in settings.stores:
+        for channel in store.channels:
+            if channel.kind == "telegram" and channel.token_env:
+                where = f"stores.{store.id}.channels.{channel.id}"
+                telegram_token(channel.token_env, where)
+                telegram_secret(channel.secret_token_env, where)
+    if settings.telegram is not None and settings.telegram.team_bot_token_env:
+        telegram_token(settings.telegram.team_bot_token_env, "telegram.team_bot_token_env")
+        telegram_secret(settings.telegram.team_secret_token_env, "telegram.team_secret_token_env")
+
+
 class Settings(_Strict):
     server: ServerConfig = ServerConfig()
     storage: StorageConfig = StorageConfig()
@@ -295,4 +330,8 @@ def load_settings(path: str | Path) -> Settings:
                 raise ConfigError(
                     f"{path}: stores.{store.id}.channels.{channel.id}: {problem}"
                 ) from None
+    try:
+        _check_telegram_env(settings)
+    except ConfigError as problem:
+        raise ConfigError(f"{path}: {problem}") from None
     return settings

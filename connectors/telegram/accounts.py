@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import re
 from dataclasses import dataclass
 
-from bot.config import ConfigError, Settings, TelegramConfig
-
-TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
-SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+from bot.config import Settings, TelegramConfig, telegram_secret, telegram_token
 
 
 @dataclass(frozen=True)
@@ -29,24 +24,6 @@ def telegram_settings(settings: Settings) -> TelegramConfig:
     return settings.telegram or TelegramConfig()
 
 
-def bot_token(env_name: str, where: str) -> str:
-    token = os.environ.get(env_name, "")
-    if not TOKEN_SHAPE.match(token):
-        raise ConfigError(f"{where}: {env_name} must hold a bot token from BotFather (123:ABC...)")
-    return token
-
-
-def webhook_secret(env_name: str | None, where: str) -> str | None:
-    if env_name is None:
-        return None
-    secret = os.environ.get(env_name, "")
-    if not SECRET_SHAPE.match(secret):
-        raise ConfigError(
-            f"{where}: {env_name} must hold a webhook secret of 1-256 characters A-Z a-z 0-9 _ -"
-        )
-    return secret
-
-
 def telegram_accounts(settings: Settings) -> list[TelegramAccount]:
     """Each telegram channel with its token read from the environment (checked at start)."""
     default_base = telegram_settings(settings).api_base_url
@@ -60,8 +37,8 @@ def telegram_accounts(settings: Settings) -> list[TelegramAccount]:
                 TelegramAccount(
                     id=channel.id,
                     store_id=store.id,
-                    token=bot_token(channel.token_env, where),
-                    secret_token=webhook_secret(channel.secret_token_env, where),
+                    token=telegram_token(channel.token_env, where),
+                    secret_token=telegram_secret(channel.secret_token_env, where),
                     api_base_url=(channel.api_base_url or default_base).rstrip("/"),
                 )
             )

@@ -51,13 +51,21 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 
 async def _start(
-    tmp_path, callback_url: str, fake_url: str, database_url: str, embedder, *, polling: bool
+    tmp_path,
+    callback_url: str,
+    fake_url: str,
+    database_url: str,
+    embedder,
+    *,
+    polling: bool,
+    public_url: str | None = None,
 ) -> RunningApp:
     raw = add_telegram(
         settings_dict(tmp_path / "data", callback_url, database_url=database_url),
         fake_url,
         polling=polling,
     )
+    raw["server"]["public_url"] = public_url
     return await start_app(
         Settings.model_validate(raw),
         port=0,
@@ -399,3 +407,25 @@ async def test_a_customer_edit_updates_the_mirrored_copy(tg_app, fake, http):
     )
     assert await count(tg_app, messages) == 1
     assert await count(tg_app, audit_events, audit_events.c.kind == "customer_edited") == 1
+
+
+async def test_webhook_mode_registers_each_bot_with_its_secret(
+    tmp_path, callback_server, embedder, fake, database_url, monkeypatch
+):
+    for name, value in TELEGRAM_ENV.items():
+        monkeypatch.setenv(name, value)
+    running = await _start(
+        tmp_path,
+        callback_server.url,
+        fake.url,
+        database_url,
+        embedder,
+        polling=False,
+        public_url="https://desk.example.com",
+    )
+    await running.stop()
+    assert fake.webhooks[TELEGRAM_STORE_TOKEN]["url"] == "https://desk.example.com/tg/nw-telegram"
+    assert fake.webhooks[TELEGRAM_STORE_TOKEN]["secret_token"] == TELEGRAM_SECRET
+    assert fake.webhooks[TELEGRAM_TEAM_TOKEN]["url"] == "https://desk.example.com/telegram/team"
+    assert fake.webhooks[TELEGRAM_TEAM_TOKEN]["secret_token"] == TELEGRAM_TEAM_SECRET
+    assert not fake.calls_of("getUpdates")

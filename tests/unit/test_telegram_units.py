@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings, load_settings
 from bot.workspaces.telegram.callback_data import ButtonData, Press
 from connectors.telegram.text_parts import MESSAGE_LIMIT, split_text
 from connectors.telegram.webhook import secret_matches
@@ -102,3 +102,27 @@ def test_the_spec_checker_refuses_what_telegram_would() -> None:
         == []
     )
     assert check_object("Update", {"update_id": "1"}) != []
+
+
+MINIMAL_TELEGRAM_CONFIG = """
+[[stores]]
+id = "northwind"
+name = "Northwind"
+brand = "Northwind"
+languages = ["en"]
+
+[[stores.channels]]
+id = "nw-telegram"
+kind = "telegram"
+token_env = "TG_TEST_TOKEN"
+"""
+
+
+def test_a_missing_bot_token_is_a_config_error_naming_the_key(tmp_path, monkeypatch) -> None:
+    path = tmp_path / "storedesk.toml"
+    path.write_text(MINIMAL_TELEGRAM_CONFIG, encoding="utf-8")
+    monkeypatch.delenv("TG_TEST_TOKEN", raising=False)
+    with pytest.raises(ConfigError, match=r"stores\.northwind\.channels\.nw-telegram.*TG_TEST"):
+        load_settings(path)
+    monkeypatch.setenv("TG_TEST_TOKEN", "123:abc")
+    assert load_settings(path).stores[0].channels[0].kind == "telegram"

@@ -18,12 +18,12 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
 
-from bot.config import Settings
+from bot.config import Settings, telegram_secret, telegram_token
 from bot.ports import Clock
 from bot.services.messagebus import MessageBus
 from bot.workspaces.telegram.handlers import TeamContext, add_team_handlers
 from bot.workspaces.telegram.mirror import StorePlace, TelegramMirror, target_name
-from connectors.telegram.accounts import bot_token, telegram_settings, webhook_secret
+from connectors.telegram.accounts import telegram_settings
 from connectors.telegram.polling import poll
 from connectors.telegram.webhook import webhook_handler
 from storage import inbound
@@ -49,8 +49,8 @@ class TelegramTeamWiring:
         config = telegram_settings(settings)
         if config.team_bot_token_env is None:
             return None
-        token = bot_token(config.team_bot_token_env, "telegram.team_bot_token_env")
-        secret = webhook_secret(config.team_secret_token_env, "telegram.team_secret_token_env")
+        token = telegram_token(config.team_bot_token_env, "telegram.team_bot_token_env")
+        secret = telegram_secret(config.team_secret_token_env, "telegram.team_secret_token_env")
         base = config.api_base_url.rstrip("/")
         timeout = config.request_timeout_seconds
         application = (
