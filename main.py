@@ -15,7 +15,7 @@ import secrets
 import signal
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -40,13 +40,15 @@ from bot.domain.permissions import Member
 from bot.http import create_app
 from bot.ports import Clock, CustomerChannel, Drafter, Lookup
 from bot.services import topics
-from bot.services.outbox_worker import WorkerSettings
+from bot.services.outbox_worker import TopicHandler, WorkerSettings
 from bot.services.rate_limit import RateLimiter
 from bot.services.retry_policy import RetryPolicy
 from bot.workspaces.console.auth import ConsoleAuth
 from bot.workspaces.console.knowledge_routes import knowledge_routes
 from bot.workspaces.console.routes import console_routes
+from bot.workspaces.mirror_router import MirrorRouter
 from bot.workspaces.slack.wiring import SlackWiring, slack_http_routes
+from bot.workspaces.telegram.wiring import TelegramTeamWiring
 from connectors.email import EmailAccount
 from connectors.email.imap_poller import MailboxPoller
 from connectors.email.intake import EmailIntake
@@ -57,6 +59,7 @@ from connectors.lookups.http_json import HttpJsonLookup
 from connectors.shopify.admin import ShopifyAdminLookup
 from connectors.shopify.known_orders import KnownOrdersLookup
 from connectors.shopify.webhooks import shopify_webhook_routes
+from connectors.telegram.wiring import TelegramStoreBots
 from connectors.webchat import WebchatAccount
 from connectors.webchat.channel import WebchatChannel
 from connectors.webchat.routes import webchat_routes
@@ -225,6 +228,7 @@ class RunningApp:
     _runner: web.AppRunner
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _http: aiohttp.ClientSession | None = None
+    _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def sign_in_links(self) -> list[tuple[str, str, str]]:
         links = []
@@ -247,6 +251,8 @@ class RunningApp:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._http is not None:
             await self._http.close()
+        for close in self._closers:
+            await close()
         await self.db.dispose()
 
 
@@ -319,13 +325,27 @@ async def start_app(
         and (secret := s.lookup.resolve_webhook_secret())
     }
 
+    store_bots = TelegramStoreBots.build(settings, db, clock)
+    if store_bots is not None:
+        channels.update({account_id: store_bots.channel for account_id in store_bots.accounts})
+
     feed = ChangeFeed(db)
     outbox = settings.outbox
     slack = SlackWiring.build(settings, db, clock) if settings.slack is not None else None
+    team_telegram = TelegramTeamWiring.build(settings, db, clock)
+    mirrors: dict[str, TopicHandler] = {}
+    if slack is not None:
+        mirrors.update({"slack": slack.mirror, "slack-client": slack.mirror})
+    if team_telegram is not None:
+        mirrors["telegram"] = team_telegram.mirror
+
+    def mirror_targets(store_id: str) -> tuple[str, ...]:
+        return (slack.targets(store_id) if slack else ()) + (
+            team_telegram.targets(store_id) if team_telegram else ()
+        )
+
     core = bootstrap(
-        uow_factory=unit_of_work_factory(
-            db, clock, outbox.max_attempts, slack.targets if slack else lambda _store: ()
-        ),
+        uow_factory=unit_of_work_factory(db, clock, outbox.max_attempts, mirror_targets),
         clock=clock,
         retriever=retriever,
         drafter=drafter,
@@ -336,7 +356,7 @@ async def start_app(
         retry_policy=retry_policy
         or RetryPolicy(outbox.base_backoff_seconds, outbox.max_backoff_seconds),
         worker_settings=worker_settings or WorkerSettings(lease_seconds=outbox.lease_seconds),
-        topic_handlers={topics.MIRROR: slack.mirror} if slack else None,
+        topic_handlers={topics.MIRROR: MirrorRouter(mirrors)} if mirrors else None,
         lookup_for=lookups.get,
         triager=build_triager(settings, embedder, db),
     )
@@ -362,6 +382,15 @@ async def start_app(
         slack_app = slack.bolt_app(core.bus, db, clock)
         if slack.app_token is None:
             contributors.append(slack_http_routes(slack_app))
+    closers: list[Callable[[], Awaitable[None]]] = []
+    if store_bots is not None:
+        store_bots.attach(settings, core.bus, db, clock)
+        contributors.append(store_bots.routes())
+        closers.append(store_bots.close)
+    if team_telegram is not None:
+        await team_telegram.start(settings, core.bus, db, clock)
+        contributors.append(team_telegram.routes())
+        closers.append(team_telegram.close)
     app = create_app(contributors)
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2.0)
     await runner.setup()
@@ -380,8 +409,13 @@ async def start_app(
         )
     if run_worker:
         tasks.append(asyncio.create_task(core.worker.run(stop_event), name="outbox-worker"))
+    if store_bots is not None:
+        await store_bots.set_webhooks()
+        tasks.extend(store_bots.polling_tasks(stop_event))
+    if team_telegram is not None and (poller := team_telegram.polling_task(stop_event)):
+        tasks.append(poller)
     return RunningApp(
-        settings, db, core, base_url.rstrip("/"), auth, stop_event, runner, tasks, http
+        settings, db, core, base_url.rstrip("/"), auth, stop_event, runner, tasks, http, closers
     )
 
 

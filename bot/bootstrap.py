@@ -18,6 +18,7 @@ from bot.ports import (
     UnitOfWork,
 )
 from bot.services import conversation_admin, delivery, drafting, intake, review, topics
+from bot.services.customer_edits import revise_customer_message
 from bot.services.messagebus import Listener, MessageBus
 from bot.services.outbox_topics import CustomerSend, DraftJob
 from bot.services.outbox_worker import OutboxWorker, TopicHandler, WorkerSettings
@@ -70,6 +71,7 @@ def bootstrap(
         commands.Reopen: partial(conversation_admin.reopen, clock=clock),
         commands.Release: partial(conversation_admin.release, clock=clock),
         commands.ChangeStoreMode: partial(conversation_admin.change_store_mode, clock=clock),
+        commands.ReviseCustomerMessage: partial(revise_customer_message, clock=clock),
         commands.RecordDelivery: delivery.record_delivery,
         commands.RecordDeliveryFailure: delivery.record_delivery_failure,
     }

@@ -83,12 +83,17 @@ class EmailConfig(_Strict):
 
 class ChannelConfig(_Strict):
     id: Annotated[str, Field(pattern=SLUG)]
-    kind: Literal["webchat", "webhook", "whatsapp", "email"]
+    kind: Literal["webchat", "webhook", "whatsapp", "email", "telegram"]
     secret_env: str | None = None
     secret: str | None = Field(default=None, description="literal secret; demo files only")
     callback_url: str | None = None
     whatsapp: WhatsAppConfig | None = None
     email: EmailConfig | None = None
+    token_env: str | None = Field(default=None, description="telegram: env var of the bot token")
+    secret_token_env: str | None = Field(
+        default=None, description="telegram: env var of the webhook secret_token"
+    )
+    api_base_url: str | None = Field(default=None, description="telegram: Bot API server")
 
     @model_validator(mode="after")
     def _webhook_needs_secret_and_callback(self) -> Self:
@@ -106,6 +111,8 @@ class ChannelConfig(_Strict):
                 raise ValueError("a whatsapp channel needs a whatsapp section (phone_number_id)")
         if self.kind == "email" and self.email is None:
             raise ValueError("an email channel needs an email section (address, imap/smtp)")
+        if self.kind == "telegram" and not self.token_env:
+            raise ValueError("a telegram channel needs token_env (the store bot's token)")
         return self
 
     def resolve_secret(self) -> str:
@@ -183,6 +190,13 @@ class StoreSlackConfig(_Strict):
     )
 
 
+class StoreTelegramConfig(_Strict):
+    """Where the team sees this store in Telegram: a topic of a forum supergroup, or a group."""
+
+    chat_id: int
+    topics: bool = Field(default=True, description="one forum topic per store, made on demand")
+
+
 class StoreConfig(_Strict):
     id: Annotated[str, Field(pattern=SLUG)]
     name: Annotated[str, Field(min_length=1)]
@@ -200,6 +214,7 @@ class StoreConfig(_Strict):
     lookup: LookupConfig | None = None
     risk: RiskPolicyConfig = RiskPolicyConfig()
     templates: list[TemplateConfig] = Field(default_factory=list)
+    telegram: StoreTelegramConfig | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -217,6 +232,7 @@ class MemberConfig(_Strict):
     email: str | None = None
     token_env: str | None = Field(default=None, description="env var holding the sign-in token")
     slack_user_id: Annotated[str, Field(pattern=r"^[UW][A-Z0-9]{2,}$")] | None = None
+    telegram_user_id: Annotated[int, Field(gt=0)] | None = None
 
 
 class ServerConfig(_Strict):
@@ -281,6 +297,60 @@ class SlackConfig(_Strict):
         return secret
 
 
+class TelegramConfig(_Strict):
+    """Telegram on both sides: store bots (customer channels) and the team bot (workspace).
+
+    Webhooks when `server.public_url` is set, long polling otherwise (or when `polling`).
+    """
+
+    api_base_url: str = "https://api.telegram.org"
+    polling: bool | None = None
+    poll_timeout_seconds: Annotated[float, Field(ge=0, le=50)] = 25.0
+    request_timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 30.0
+    max_media_bytes: Annotated[int, Field(ge=0, le=20 * 1024 * 1024)] = 10 * 1024 * 1024
+    per_chat_rate_per_second: Annotated[float, Field(gt=0)] = 1.0
+    team_bot_token_env: str | None = None
+    team_secret_token_env: str | None = None
+
+    def use_polling(self, public_url: str | None) -> bool:
+        return self.polling if self.polling is not None else not public_url
+
+
+TELEGRAM_TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+TELEGRAM_SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+def telegram_token(env_name: str, where: str) -> str:
+    token = os.environ.get(env_name, "")
+    if not TELEGRAM_TOKEN_SHAPE.match(token):
+        raise ConfigError(f"{where}: {env_name} must hold a bot token from BotFather (123:ABC...)")
+    return token
+
+
+def telegram_secret(env_name: str | None, where: str) -> str | None:
+    if env_name is None:
+        return None
+    secret = os.environ.get(env_name, "")
+    if not TELEGRAM_SECRET_SHAPE.match(secret):
+        raise ConfigError(
+            f"{where}: {env_name} must hold a webhook secret of 1-256 characters A-Z a-z 0-9 _ -"
+        )
+    return secret
+
+
+def _check_telegram_env(settings: Settings) -> None:
+    """Tokens and webhook secrets named in the file must be in the environment at start."""
+    for store in settings.stores:
+        for channel in store.channels:
+            if channel.kind == "telegram" and channel.token_env:
+                where = f"stores.{store.id}.channels.{channel.id}"
+                telegram_token(channel.token_env, where)
+                telegram_secret(channel.secret_token_env, where)
+    if settings.telegram is not None and settings.telegram.team_bot_token_env:
+        telegram_token(settings.telegram.team_bot_token_env, "telegram.team_bot_token_env")
+        telegram_secret(settings.telegram.team_secret_token_env, "telegram.team_secret_token_env")
+
+
 class Settings(_Strict):
     server: ServerConfig = ServerConfig()
     storage: StorageConfig = StorageConfig()
@@ -290,6 +360,7 @@ class Settings(_Strict):
     slack: SlackConfig | None = None
     triage: TriageConfig = TriageConfig()
     openai: OpenAIConfig = OpenAIConfig()
+    telegram: TelegramConfig | None = None
     members: list[MemberConfig] = Field(default_factory=list)
     stores: Annotated[list[StoreConfig], Field(min_length=1)]
 
@@ -387,4 +458,8 @@ def load_settings(path: str | Path) -> Settings:
                 raise ConfigError(
                     f"{path}: stores.{store.id}.channels.{channel.id}: {problem}"
                 ) from None
+    try:
+        _check_telegram_env(settings)
+    except ConfigError as problem:
+        raise ConfigError(f"{path}: {problem}") from None
     return settings

@@ -380,6 +380,33 @@ intent_examples = Table(
     Index("ix_intent_examples_store", "store_id"),
 )
 
+telegram_topics = Table(
+    "telegram_topics",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True),
+    Column("store_id", NAME, primary_key=True),
+    Column("thread_id", BigInteger, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+telegram_blocked_chats = Table(
+    "telegram_blocked_chats",
+    metadata,
+    Column("channel_account_id", NAME, primary_key=True),
+    Column("chat_id", BigInteger, primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("blocked_at", UTCDateTime, nullable=False),
+)
+
+telegram_sent_parts = Table(
+    "telegram_sent_parts",
+    metadata,
+    Column("idempotency_key", String(255), primary_key=True),
+    Column("part", Integer, primary_key=True),
+    Column("message_id", BigInteger, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=False),
+)
+
 _MAPPED: list[tuple[type[Any], Table]] = [
     (model.Store, stores),
     (model.ChannelAccount, channel_accounts),

@@ -151,6 +151,7 @@ async def conversation_detail(session: AsyncSession, conversation_id: str) -> di
                 "author_id": m.author_id,
                 "delivery_status": m.delivery_status.value if m.delivery_status else None,
                 "source_ref": m.external_id if m.direction.value != "in" else None,
+                "attachments": m.attachments or [],
             }
             for m in thread
         ],

@@ -197,3 +197,15 @@ async def find_thread_by_parent(
         )
     ).first()
     return _thread_ref(row) if row is not None else None
+
+
+async def find_post(session: AsyncSession, target: str, ts: str) -> tuple[str, str] | None:
+    """Which conversation and item a posted message is, by its id on the platform."""
+    row = (
+        await session.execute(
+            select(workspace_posts.c.conversation_id, workspace_posts.c.item_key).where(
+                workspace_posts.c.target == target, workspace_posts.c.ts == ts
+            )
+        )
+    ).first()
+    return (row.conversation_id, row.item_key) if row is not None else None

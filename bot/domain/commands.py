@@ -145,3 +145,11 @@ class ChangeStoreMode(Command):
     store_id: str
     actor_id: str
     mode: str
+
+
+@dataclass(frozen=True)
+class ReviseCustomerMessage(Command):
+    """The customer edited a message they sent (Telegram allows it): the copy follows."""
+
+    message_id: str
+    text: str

@@ -89,3 +89,49 @@ def settings_dict(
 
 def make_settings(data_dir: Path, callback_url: str, **kwargs: Any) -> Settings:
     return Settings.model_validate(settings_dict(data_dir, callback_url, **kwargs))
+
+
+# --- Telegram (opt-in: tests that want it call `add_telegram`) ---------------------------------
+
+TELEGRAM_STORE_TOKEN = "111111:store-bot-northwind"
+TELEGRAM_TEAM_TOKEN = "222222:team-bot"
+TELEGRAM_SECRET = "tg-secret-1"
+TELEGRAM_TEAM_SECRET = "tg-team-secret-1"
+TELEGRAM_TEAM_CHAT = -1001234567
+TELEGRAM_USER_IDS = {"ana": 7001, "sam": 7002, "chen": 7003}
+TELEGRAM_ENV = {
+    "TG_NORTHWIND_TOKEN": TELEGRAM_STORE_TOKEN,
+    "TG_NORTHWIND_SECRET": TELEGRAM_SECRET,
+    "TG_TEAM_TOKEN": TELEGRAM_TEAM_TOKEN,
+    "TG_TEAM_SECRET": TELEGRAM_TEAM_SECRET,
+}
+
+
+def add_telegram(raw: dict[str, Any], api_url: str, *, polling: bool = False) -> dict[str, Any]:
+    """A Northwind store bot for customers and a team supergroup with topics, on a fake API.
+
+    The tokens and secrets come from `TELEGRAM_ENV`, which the test puts in the environment.
+    """
+    raw["telegram"] = {
+        "api_base_url": api_url,
+        "polling": polling,
+        "poll_timeout_seconds": 1,
+        "request_timeout_seconds": 5,
+        "per_chat_rate_per_second": 1.0,
+        "team_bot_token_env": "TG_TEAM_TOKEN",
+        "team_secret_token_env": "TG_TEAM_SECRET",
+    }
+    northwind = raw["stores"][0]
+    northwind["channels"].append(
+        {
+            "id": "nw-telegram",
+            "kind": "telegram",
+            "token_env": "TG_NORTHWIND_TOKEN",
+            "secret_token_env": "TG_NORTHWIND_SECRET",
+        }
+    )
+    northwind["telegram"] = {"chat_id": TELEGRAM_TEAM_CHAT, "topics": True}
+    for member in raw["members"]:
+        if member["id"] in TELEGRAM_USER_IDS:
+            member["telegram_user_id"] = TELEGRAM_USER_IDS[member["id"]]
+    return raw

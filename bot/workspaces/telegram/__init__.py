@@ -1,0 +1,1 @@
+"""The team's Telegram: a forum supergroup with a topic per store (python-telegram-bot)."""

@@ -1,0 +1,132 @@
+"""The team bot's edge: button presses and replies in store topics become domain commands.
+
+Handlers translate and hand over; roles are checked by the core for every command. A press
+the core refuses is answered with an alert (`answerCallbackQuery` with `show_alert`), a
+refused reply with a short answer in the chain; the core has already audited the refusal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import partial
+
+from telegram import Message, ReplyParameters, Update
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+
+from bot.domain import commands
+from bot.domain.errors import DomainError
+from bot.services.messagebus import MessageBus
+from bot.workspaces.telegram import render
+from bot.workspaces.telegram.callback_data import ButtonData, Press
+from bot.workspaces.telegram.mirror import target_name
+from storage import workspace_posts as wp
+from storage.database import Database
+
+NOTE_PREFIX = "note:"
+ALERT_LIMIT = 200
+EDIT_HINT = "Reply to the draft card with the new text, then press “Send this edited reply”."
+ESCALATED_HERE = "escalated from Telegram"
+
+
+@dataclass(frozen=True)
+class TeamContext:
+    bus: MessageBus
+    db: Database
+    members_by_user: Mapping[int, str]
+    chats: frozenset[int]
+
+    def actor(self, user_id: int) -> str:
+        # Someone not in the config acts under a name no role matches: the core refuses it.
+        return self.members_by_user.get(user_id) or f"telegram:{user_id}"
+
+
+def add_team_handlers(application: Application, ctx: TeamContext) -> None:  # type: ignore[type-arg]
+    application.add_handler(CallbackQueryHandler(partial(on_press, ctx)))
+    application.add_handler(
+        MessageHandler(
+            filters.ChatType.GROUPS & filters.REPLY & filters.TEXT & ~filters.COMMAND,
+            partial(on_reply, ctx),
+        )
+    )
+
+
+async def on_press(ctx: TeamContext, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    data = ButtonData.parse(query.data)
+    message = query.message if isinstance(query.message, Message) else None
+    if data is None or message is None or message.chat.id not in ctx.chats:
+        await query.answer()
+        return
+    actor = ctx.actor(query.from_user.id)
+    command: commands.Command
+    if data.press == Press.EDIT:
+        await query.answer(EDIT_HINT, show_alert=True)
+        return
+    if data.press == Press.APPROVE:
+        command = commands.ApproveDraft(data.ref, actor)
+    elif data.press == Press.SEND_EDIT:
+        edited = message.reply_to_message.text if message.reply_to_message else None
+        if not edited:
+            await query.answer("The edited text is gone; reply to the card again.", show_alert=True)
+            return
+        command = commands.EditAndSendDraft(data.ref, actor, edited)
+    elif data.press == Press.ESCALATE:
+        command = commands.Escalate(data.ref, actor, ESCALATED_HERE)
+    else:
+        command = commands.TakeOver(data.ref, actor)
+    try:
+        await ctx.bus.handle(command)
+    except DomainError as refusal:
+        await query.answer(f"Not allowed: {refusal}"[:ALERT_LIMIT], show_alert=True)
+        return
+    await query.answer("Done")
+    if data.press == Press.SEND_EDIT:
+        await query.edit_message_text("📤 Edited reply sent to the customer.", reply_markup=None)
+
+
+async def on_reply(ctx: TeamContext, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None or message.from_user is None or message.from_user.is_bot:
+        return
+    replied = message.reply_to_message
+    if message.chat.id not in ctx.chats or replied is None or not message.text:
+        return
+    async with ctx.db.read_sessions() as session:
+        found = await wp.find_post(session, target_name(message.chat.id), str(replied.message_id))
+    if found is None:
+        return  # a reply to something that is not ours
+    conversation_id, item_key = found
+    actor = ctx.actor(message.from_user.id)
+    text = message.text
+    source = f"{target_name(message.chat.id)}:{message.message_id}"
+    command: commands.Command
+    if text.lower().startswith(NOTE_PREFIX):
+        command = commands.AddNote(
+            conversation_id, actor, text[len(NOTE_PREFIX) :].strip(), source_ref=source
+        )
+    elif item_key.startswith("draft:"):
+        await _answer(
+            message,
+            "Send this to the customer instead of the draft?",
+            render.confirm_edit_keyboard(item_key.removeprefix("draft:")),
+        )
+        return
+    else:
+        command = commands.SendReply(conversation_id, actor, text, source_ref=source)
+    try:
+        await ctx.bus.handle(command)
+    except DomainError as refusal:
+        await _answer(message, f"⛔ Not allowed: {refusal}")
+
+
+async def _answer(message: Message, text: str, keyboard: object = None) -> None:
+    await message.get_bot().send_message(
+        message.chat.id,
+        render.fit(text),
+        message_thread_id=message.message_thread_id if message.is_topic_message else None,
+        reply_parameters=ReplyParameters(message.message_id),
+        reply_markup=keyboard,  # type: ignore[arg-type]
+    )

@@ -1,0 +1,1 @@
+"""Telegram store bots: many customer-facing bots (one per store channel) in one process."""
