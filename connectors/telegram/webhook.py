@@ -16,6 +16,8 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.http import read_body_capped
+
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_UPDATE_BYTES = 1024 * 1024
 
@@ -41,11 +43,12 @@ def webhook_handler(
             return web.Response(status=404, text="unknown bot")
         if not secret_matches(secrets[name], request.headers.get(SECRET_HEADER)):
             return web.Response(status=401, text="wrong or missing secret token")
-        if (request.content_length or 0) > MAX_UPDATE_BYTES:
+        body = await read_body_capped(request, MAX_UPDATE_BYTES)
+        if body is None:
             return web.Response(status=413, text="update too large")
         try:
-            update = json.loads(await request.read())
-        except ValueError:
+            update = json.loads(body)
+        except (ValueError, RecursionError):
             return web.Response(status=400, text="not JSON")
         if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
             return web.Response(status=400, text="not a Telegram update")

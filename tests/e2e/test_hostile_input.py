@@ -23,8 +23,9 @@ from connectors.webhook.signature import sign as webhook_sign
 from connectors.whatsapp.signature import sign as whatsapp_sign
 from main import RunningApp
 from storage.orm import inbound_receipts, messages, shop_orders
-from tests.support.config import WEBHOOK_SECRET
+from tests.support.config import TELEGRAM_ENV, WEBHOOK_SECRET, add_telegram
 from tests.support.custom_app import start_custom_app, store_of
+from tests.support.fake_telegram import FakeTelegram
 
 WA_SECRET = "hostile-wa-secret"
 SHOP_SECRET = "hostile-shop-secret"
@@ -83,6 +84,19 @@ ROUTES = [
         },
     ),
     Route(
+        "telegram store bot",
+        "/tg/nw-telegram",
+        "/tg/no-such-bot",
+        lambda _body: {
+            "Content-Type": "application/json",
+            "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_ENV["TG_NORTHWIND_SECRET"],
+        },
+        lambda _body: {
+            "Content-Type": "application/json",
+            "X-Telegram-Bot-Api-Secret-Token": "not-the-secret",
+        },
+    ),
+    Route(
         "shopify",
         "/shopify/webhooks/northwind",
         "/shopify/webhooks/no-such-store",
@@ -107,31 +121,37 @@ async def exposed_app(tmp_path, database_url, embedder, monkeypatch) -> AsyncIte
     """The test app with every inbound connector switched on."""
     monkeypatch.setenv("HOSTILE_WA_TOKEN", "wa-token")
     monkeypatch.setenv("HOSTILE_WA_VERIFY", "wa-verify")
-
-    def expose(config: dict[str, Any]) -> None:
-        store = store_of(config)
-        store["channels"].append(
-            {
-                "id": "nw-whatsapp",
-                "kind": "whatsapp",
-                "secret": WA_SECRET,
-                "whatsapp": {
-                    "phone_number_id": "106540352242922",
-                    "access_token_env": "HOSTILE_WA_TOKEN",
-                    "verify_token_env": "HOSTILE_WA_VERIFY",
-                    "api_url": "http://127.0.0.1:9",
-                },
-            }
+    for name, value in TELEGRAM_ENV.items():
+        monkeypatch.setenv(name, value)
+    async with FakeTelegram() as telegram:
+        app = await start_custom_app(
+            tmp_path, database_url, embedder, lambda config: expose(config, telegram.url)
         )
-        store["lookup"] = {
-            "kind": "shopify",
-            "base_url": "http://127.0.0.1:9",
-            "webhook_secret": SHOP_SECRET,
-        }
+        yield app
+        await app.stop()
 
-    app = await start_custom_app(tmp_path, database_url, embedder, expose)
-    yield app
-    await app.stop()
+
+def expose(config: dict[str, Any], telegram_url: str) -> None:
+    add_telegram(config, telegram_url)
+    store = store_of(config)
+    store["channels"].append(
+        {
+            "id": "nw-whatsapp",
+            "kind": "whatsapp",
+            "secret": WA_SECRET,
+            "whatsapp": {
+                "phone_number_id": "106540352242922",
+                "access_token_env": "HOSTILE_WA_TOKEN",
+                "verify_token_env": "HOSTILE_WA_VERIFY",
+                "api_url": "http://127.0.0.1:9",
+            },
+        }
+    )
+    store["lookup"] = {
+        "kind": "shopify",
+        "base_url": "http://127.0.0.1:9",
+        "webhook_secret": SHOP_SECRET,
+    }
 
 
 async def stored_rows(app: RunningApp) -> dict[str, int]:
