@@ -195,6 +195,7 @@ async def counts(db: Database) -> dict[str, int]:
     }
 
 
+@pytest.mark.timeout(3600)
 @pytest.mark.parametrize("engine", ["postgresql", "sqlite"])
 async def test_kill_nine_under_load_loses_nothing_and_sends_nothing_twice(
     engine: str, tmp_path: Path, receiver: FakeCallbackServer, request: pytest.FixtureRequest
