@@ -49,6 +49,21 @@ def event_body(
     }
 
 
+def row_hash_ok(row: Any, prev_hash: str) -> bool:
+    """Does a stored event still hash to what the chain recorded for it?"""
+    body = event_body(
+        chain=row.chain,
+        chain_seq=row.chain_seq,
+        at=row.at,
+        actor=row.actor,
+        kind=row.kind,
+        store_id=row.store_id,
+        conversation_id=row.conversation_id,
+        payload=row.payload,
+    )
+    return event_hash(prev_hash, body) == row.hash
+
+
 @dataclass(frozen=True)
 class PendingEvent:
     at: datetime
@@ -170,17 +185,7 @@ async def verify_chains(session: AsyncSession) -> tuple[int, ChainProblem | None
                 return checked, ChainProblem(
                     head.chain, row.seq, row.chain_seq, "link to the previous event is broken"
                 )
-            body = event_body(
-                chain=row.chain,
-                chain_seq=row.chain_seq,
-                at=row.at,
-                actor=row.actor,
-                kind=row.kind,
-                store_id=row.store_id,
-                conversation_id=row.conversation_id,
-                payload=row.payload,
-            )
-            if event_hash(prev_hash, body) != row.hash:
+            if not row_hash_ok(row, prev_hash):
                 return checked, ChainProblem(
                     head.chain, row.seq, row.chain_seq, "content does not match its hash"
                 )

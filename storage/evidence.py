@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.audit import event_body, event_hash
+from storage.audit import row_hash_ok
 from storage.orm import (
     audit_events,
     conversations,
@@ -55,16 +55,6 @@ async def _events(session: AsyncSession, conversation_id: str) -> list[dict[str,
     )
     events = []
     for row in rows:
-        body = event_body(
-            chain=row.chain,
-            chain_seq=row.chain_seq,
-            at=row.at,
-            actor=row.actor,
-            kind=row.kind,
-            store_id=row.store_id,
-            conversation_id=row.conversation_id,
-            payload=row.payload,
-        )
         events.append(
             {
                 "at": _iso(row.at),
@@ -75,7 +65,7 @@ async def _events(session: AsyncSession, conversation_id: str) -> list[dict[str,
                 "chain_seq": row.chain_seq,
                 "prev_hash": row.prev_hash,
                 "hash": row.hash,
-                "hash_ok": event_hash(row.prev_hash, body) == row.hash,
+                "hash_ok": row_hash_ok(row, row.prev_hash),
             }
         )
     events.sort(key=lambda e: (e["at"], e["chain_seq"]))

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.ports import Clock, DeliveryError, OutboxItem
+from bot.workspaces.actor_names import actor_display_name
 from bot.workspaces.slack import blocks
 from bot.workspaces.slack.api import SlackApi, ThreadLost, UnsureSend
 from storage import outbox as outbox_rows
@@ -220,13 +221,7 @@ class SlackMirror:
     # --- what the thread should show --------------------------------------------------------
 
     def _name(self, actor: str | None, customer_name: str) -> str:
-        if actor is None:
-            return "someone"
-        if actor.startswith("customer:"):
-            return customer_name
-        if actor.startswith("storedesk"):
-            return "Storedesk"
-        return self._member_names.get(actor, actor)
+        return actor_display_name(actor, customer_name, self._member_names, nobody="someone")
 
     def _parent_item(
         self, detail: dict[str, Any], history_count: int, lost_permalink: str | None

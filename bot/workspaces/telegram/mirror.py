@@ -25,6 +25,7 @@ from telegram import Bot, InlineKeyboardMarkup, ReplyParameters
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.ports import Clock, DeliveryError, OutboxItem
+from bot.workspaces.actor_names import actor_display_name
 from bot.workspaces.telegram import render
 from storage import outbox as outbox_rows
 from storage import telegram_state, views
@@ -230,13 +231,9 @@ class TelegramMirror:
     # --- what the chain shows ---------------------------------------------------------------
 
     def _name(self, actor: str | None, customer: str) -> str:
-        if actor is None:
-            return "Storedesk (auto-sent)"
-        if actor.startswith("customer:"):
-            return customer
-        if actor.startswith("storedesk"):
-            return "Storedesk"
-        return self._member_names.get(actor, actor)
+        return actor_display_name(
+            actor, customer, self._member_names, nobody="Storedesk (auto-sent)"
+        )
 
     def _items(
         self, detail: dict[str, Any], drafts: list[dict[str, Any]], chat_id: int
