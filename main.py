@@ -36,6 +36,7 @@ from bot.services.rate_limit import RateLimiter
 from bot.services.retry_policy import RetryPolicy
 from bot.workspaces.console.auth import ConsoleAuth
 from bot.workspaces.console.routes import console_routes
+from bot.workspaces.slack.digest_target import SlackDigestTarget
 from bot.workspaces.slack.wiring import SlackWiring, slack_http_routes
 from connectors.webchat import WebchatAccount
 from connectors.webchat.channel import WebchatChannel
@@ -47,6 +48,9 @@ from connectors.webhook.sender import WebhookSender
 from knowledge.articles import faq_articles
 from knowledge.embeddings import Embedder, LocalEmbedder
 from knowledge.index import KnowledgeIndex
+from scheduler import cli as digest_cli
+from scheduler.service import DigestScheduler
+from scheduler.wiring import build_digest_scheduler
 from storage import migrate
 from storage.audit import verify_chains
 from storage.change_feed import ChangeFeed
@@ -140,6 +144,7 @@ class RunningApp:
     _runner: web.AppRunner
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _http: aiohttp.ClientSession | None = None
+    digests: DigestScheduler | None = None
 
     def sign_in_links(self) -> list[tuple[str, str, str]]:
         links = []
@@ -175,6 +180,7 @@ async def start_app(
     retry_policy: RetryPolicy | None = None,
     worker_settings: WorkerSettings | None = None,
     run_worker: bool = True,
+    run_scheduler: bool = True,
     progress: Callable[[str], None] = lambda _line: None,
 ) -> RunningApp:
     clock = clock or SystemClock()
@@ -188,7 +194,8 @@ async def start_app(
         articles = await sync_articles(session, articles_from(settings), clock.now())
 
     progress(f"indexing {len(articles)} knowledge articles")
-    retriever = KnowledgeIndex(data_dir / "knowledge.lance", embedder or LocalEmbedder())
+    embedder = embedder or LocalEmbedder()
+    retriever = KnowledgeIndex(data_dir / "knowledge.lance", embedder)
     embedded = await retriever.sync(articles)
     progress(f"knowledge index ready ({embedded} embedded, {len(articles) - embedded} unchanged)")
     drafter = drafter or LocalDrafter(min_score=settings.drafting.min_score)
@@ -213,6 +220,7 @@ async def start_app(
     channels.update({account.id: webchat for account in webchat_by_store.values()})
 
     feed = ChangeFeed(db)
+    worker_id = f"{socket.gethostname()}:{os.getpid()}"
     outbox = settings.outbox
     slack = SlackWiring.build(settings, db, clock) if settings.slack is not None else None
     core = bootstrap(
@@ -223,7 +231,7 @@ async def start_app(
         retriever=retriever,
         drafter=drafter,
         channel_for=channels.get,
-        worker_id=f"{socket.gethostname()}:{os.getpid()}",
+        worker_id=worker_id,
         listeners=[feed.notify],
         limiter=RateLimiter(outbox.rate_per_second, outbox.burst),
         retry_policy=retry_policy
@@ -265,8 +273,22 @@ async def start_app(
         )
     if run_worker:
         tasks.append(asyncio.create_task(core.worker.run(stop_event), name="outbox-worker"))
+    digests = None
+    if run_scheduler and settings.scheduler.enabled:
+        slack_client = slack.client if slack is not None else None
+        digests = build_digest_scheduler(
+            settings,
+            db,
+            clock,
+            worker_id=worker_id,
+            embedder=embedder,
+            slack_target=(lambda channel: SlackDigestTarget(slack_client, channel))
+            if slack_client is not None
+            else None,
+        )
+        tasks.append(asyncio.create_task(digests.run(stop_event), name="digest-scheduler"))
     return RunningApp(
-        settings, db, core, base_url.rstrip("/"), auth, stop_event, runner, tasks, http
+        settings, db, core, base_url.rstrip("/"), auth, stop_event, runner, tasks, http, digests
     )
 
 
@@ -344,6 +366,7 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_subparsers(dest="audit_command", required=True).add_parser(
         "verify", help="recompute every hash; exit 1 naming the first bad event"
     )
+    digest_cli.add_parser(sub)
     return parser
 
 
@@ -364,6 +387,8 @@ def cli(argv: list[str]) -> int:
         return asyncio.run(_serve(settings))
     if args.command == "db":
         return asyncio.run(_upgrade_db(settings))
+    if args.command == "digest":
+        return asyncio.run(digest_cli.run(args, settings))
     return asyncio.run(_verify_audit(settings))
 
 

@@ -16,7 +16,7 @@ from bot.services.metrics import (
     summarize,
 )
 from bot.services.periods import completed_before, named_period, period_of
-from tests.support.history import AUTO, HistoryBuilder
+from tests.support.history import HistoryBuilder, busy_day
 
 STORES = {
     "nw": StoreInfo("nw", "Northwind", "UTC", "acme"),
@@ -25,36 +25,9 @@ STORES = {
 DAY = datetime(2026, 11, 22, tzinfo=UTC)
 
 
-def at(hours: float, minutes: float = 0, seconds: float = 0) -> datetime:
-    return DAY + timedelta(hours=hours, minutes=minutes, seconds=seconds)
-
-
 @pytest.fixture
 def history() -> HistoryBuilder:
-    h = HistoryBuilder()
-    # A: approved after 10 min, resolved after an hour, reopened and answered in 5 min.
-    a1 = h.customer_message(at(9), "nw", "A", new=True, intent="shipping", sentiment="neutral")
-    h.review(at(9, 10), "nw", "A", "ana", "approve", f"d-{a1}")
-    h.event(at(10), "resolved", "nw", "A", actor="ana")
-    h.customer_message(at(13), "nw", "A", intent="shipping", sentiment="positive")
-    h.reply(at(13, 5), "nw", "A", "ana")
-    # B: sent automatically after 30 s.
-    b1 = h.customer_message(at(10), "nw", "B", new=True, intent="returns", sentiment="negative")
-    h.reply(at(10, 0, 30), "nw", "B", AUTO, f"d-{b1}")
-    # C: no confident draft, escalated, taken over, answered by hand after 20 min; SLA breach.
-    c1 = h.customer_message(
-        at(11), "nw", "C", channel="market", new=True, intent="returns", confident=False
-    )
-    h.event(at(11, 5), "escalated", "nw", "C", actor="ana")
-    h.event(at(11, 10), "draft_discarded", "nw", "C", actor="sam", draft_id=f"d-{c1}")
-    h.event(at(11, 10), "taken_over", "nw", "C", actor="sam")
-    h.reply(at(11, 20), "nw", "C", "sam")
-    h.customer_message(at(11, 30), "nw", "C", channel="market", intent="returns")
-    h.event(at(12), "sla_breached", "nw", "C")
-    # D: triage said nothing about intent; edited and sent after 30 min.
-    d1 = h.customer_message(at(12), "nw", "D", channel="market", new=True)
-    h.review(at(12, 30), "nw", "D", "ana", "edit", f"d-{d1}")
-    return h
+    return busy_day(DAY)
 
 
 def test_store_day_metrics_match_hand_worked_answers(history: HistoryBuilder) -> None:
@@ -104,7 +77,7 @@ def test_question_ids_name_asked_and_unanswered_messages(history: HistoryBuilder
     first_of_c = next(
         r.payload["message_id"]
         for r in history.records
-        if r.kind == "received" and r.conversation_id == "C"
+        if r.kind == "received" and r.conversation_id == "nw-C"
     )
     assert unanswered == [first_of_c]
 
