@@ -35,6 +35,7 @@ from bot.services.outbox_worker import WorkerSettings
 from bot.services.rate_limit import RateLimiter
 from bot.services.retry_policy import RetryPolicy
 from bot.workspaces.console.auth import ConsoleAuth
+from bot.workspaces.console.metrics_routes import console_metrics_routes
 from bot.workspaces.console.routes import console_routes
 from bot.workspaces.slack.digest_target import SlackDigestTarget
 from bot.workspaces.slack.wiring import SlackWiring, slack_http_routes
@@ -251,6 +252,7 @@ async def start_app(
         webhook_routes(core.bus, webhook_accounts),
         webchat_routes(core.bus, db, feed, webchat_by_store, stop_event),
         console_routes(core.bus, db, feed, auth, stop_event, secure_cookies=secure),
+        console_metrics_routes(db, auth, clock, embedder),
     ]
     if settings.console.demo_sign_in:
         contributors.append(demo_marketplace_routes(webhook_accounts))
