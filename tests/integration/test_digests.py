@@ -56,6 +56,10 @@ async def db(database_url: str) -> AsyncIterator[Database]:
     history = busy_day(DAY)
     history.records.extend(busy_day(DAY, store="nw2").records[:14])  # two more conversations
     history.records.extend(busy_day(DAY, store="dr").records)  # another client's store
+    # Opened and answered the evening before, resolved on the day: 4 hours to resolve.
+    history.customer_message(DAY - timedelta(hours=2), "nw", "nw-H", new=True)
+    history.reply(DAY - timedelta(hours=1), "nw", "nw-H", "ana")
+    history.event(DAY + timedelta(hours=2), "resolved", "nw", "nw-H", actor="ana")
     database = await history_database(database_url, STORES, history.records)
     yield database
     await database.dispose()
@@ -185,3 +189,22 @@ def _listing(*subscriptions: Subscription):
         return list(subscriptions)
 
     return listing
+
+
+async def test_the_query_loads_the_earlier_history_of_the_period_s_conversations(db) -> None:
+    from bot.services.metrics import derive_facts, in_period, summarize
+    from bot.services.periods import period_of
+    from storage.metrics_queries import audit_records, message_texts, store_infos
+
+    async with db.read_sessions() as session:
+        day = period_of(DAY.date(), "day", "UTC")
+        records = await audit_records(session, ["nw"], day.start, day.end)
+        infos = await store_infos(session)
+        assert await message_texts(session, ["missing"]) == {}
+    assert {r.store_id for r in records} == {"nw"}
+    assert min(r.at for r in records) == DAY - timedelta(hours=2)  # nw-H's start
+    facts = derive_facts(records, infos)
+    metrics = summarize(in_period(facts, day.start, day.end))
+    assert metrics.conversations == 4  # nw-H opened the day before
+    assert metrics.resolution.median == (3600 + 4 * 3600) / 2  # A: 1 h, nw-H: 4 h
+    assert infos["dr"].timezone == "Asia/Shanghai" and infos["nw"].client_id == "acme"
