@@ -77,6 +77,10 @@ class DigestRunner:
     async def run(self, subscription: Subscription, period: Period) -> bool:
         """True when this call delivered the digest; False when there was nothing to do."""
         key = run_key(subscription.id, period)
+        async with self._db.read_sessions() as session:
+            known = await digest_runs.run_status(session, key)
+        if known is not None and known["status"] == digest_runs.DELIVERED:
+            return False  # the common case on every poll: no write transaction needed
         async with self._db.write_sessions() as session, session.begin():
             attempt = await digest_runs.claim_run(
                 session,
