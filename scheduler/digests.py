@@ -94,7 +94,7 @@ class DigestRunner:
         if attempt is None:
             return False
         try:
-            digest = await self.compose(subscription, period, key)
+            digest, store_ids = await self._compose_with_scope(subscription, period, key)
             await self._target_for(subscription.target).deliver(digest)
         except Exception as failure:
             logger.exception("digest %s failed (attempt %s)", key, attempt)
@@ -102,10 +102,23 @@ class DigestRunner:
                 await digest_runs.fail_run(session, key, f"{type(failure).__name__}: {failure}")
             return False
         async with self._db.write_sessions() as session, session.begin():
-            await digest_runs.finish_run(session, key, digest.markdown, self._clock.now())
+            await digest_runs.finish_run(
+                session,
+                key,
+                text=digest.markdown,
+                target=subscription.target,
+                store_ids=store_ids,
+                now=self._clock.now(),
+            )
         return True
 
     async def compose(self, subscription: Subscription, period: Period, key: str) -> Digest:
+        digest, _stores = await self._compose_with_scope(subscription, period, key)
+        return digest
+
+    async def _compose_with_scope(
+        self, subscription: Subscription, period: Period, key: str
+    ) -> tuple[Digest, list[str]]:
         stores = await scope_stores(self._db, subscription.store_ids, subscription.client_id)
         if subscription.client_id is not None:
             title = f"client {subscription.client_id}"
@@ -113,4 +126,5 @@ class DigestRunner:
             title = ", ".join(s.name for s in stores) or "no stores"
         report = await build_report(self._db, stores, title, period, self._embedder)
         images = await asyncio.to_thread(digest_charts, report)
-        return Digest(key=key, title=title, markdown=render_markdown(report), images=images)
+        digest = Digest(key=key, title=title, markdown=render_markdown(report), images=images)
+        return digest, [s.id for s in stores]

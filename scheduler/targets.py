@@ -42,7 +42,8 @@ class FileDigestTarget:
 
 
 class ConsoleDigestTarget:
-    """The console shows delivered runs from the database, where the run's text is kept."""
+    """Nothing to send: the run's text is kept in `digest_runs` when it is recorded as
+    delivered, and the console's metrics page lists those of its stores."""
 
     async def deliver(self, digest: Digest) -> None:
         return None

@@ -78,11 +78,28 @@ async def claim_run(
     return attempt
 
 
-async def finish_run(session: AsyncSession, key: str, text: str, now: datetime) -> None:
+async def finish_run(
+    session: AsyncSession,
+    key: str,
+    *,
+    text: str,
+    target: str,
+    store_ids: list[str],
+    now: datetime,
+) -> None:
+    """Delivered: the text, target and stores stay as the record the console reads."""
     await session.execute(
         update(digest_runs)
         .where(digest_runs.c.key == key)
-        .values(status=DELIVERED, text=text, finished_at=now, lease_until=None, last_error=None)
+        .values(
+            status=DELIVERED,
+            text=text,
+            target=target,
+            store_ids=store_ids,
+            finished_at=now,
+            lease_until=None,
+            last_error=None,
+        )
     )
 
 
@@ -99,19 +116,18 @@ async def run_status(session: AsyncSession, key: str) -> dict[str, Any] | None:
     return dict(row._mapping) if row is not None else None
 
 
-async def delivered_runs(
-    session: AsyncSession, subscription_ids: list[str], limit: int = 10
+async def console_digests(
+    session: AsyncSession, store_id: str, limit: int = 5, scan: int = 200
 ) -> list[dict[str, Any]]:
+    """The latest digests delivered to the console that cover `store_id`."""
     rows = await session.execute(
-        select(digest_runs)
-        .where(
-            digest_runs.c.subscription_id.in_(subscription_ids),
-            digest_runs.c.status == DELIVERED,
-        )
+        select(digest_runs.c.key, digest_runs.c.text, digest_runs.c.store_ids)
+        .where(digest_runs.c.target == "console", digest_runs.c.status == DELIVERED)
         .order_by(digest_runs.c.finished_at.desc())
-        .limit(limit)
+        .limit(scan)
     )
-    return [dict(r._mapping) for r in rows]
+    found = [{"key": r.key, "text": r.text} for r in rows if store_id in (r.store_ids or [])]
+    return found[:limit]
 
 
 async def save_subscription(session: AsyncSession, row: Subscription, now: datetime) -> None:

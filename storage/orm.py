@@ -315,6 +315,8 @@ digest_runs = Table(
     Column("key", String(255), primary_key=True),
     Column("subscription_id", NAME, nullable=False),
     Column("period_label", String(20), nullable=False),
+    Column("target", String(255)),
+    Column("store_ids", JSON),
     Column("status", String(20), nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("claimed_by", String(64)),

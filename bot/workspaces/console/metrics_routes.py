@@ -23,6 +23,7 @@ from bot.workspaces.console.routes import MEMBER_KEY
 from knowledge.embeddings import Embedder
 from scheduler.charts import digest_charts
 from scheduler.report import build_report, scope_stores
+from storage import digest_runs
 from storage.database import Database
 
 STATIC = resources.files("bot.workspaces.console") / "static"
@@ -49,6 +50,8 @@ def console_metrics_routes(
             raise NotFound(f"store {store_id} does not exist")
         period = named_period(request.query.get("period", "yesterday"), clock.now(), store.timezone)
         report = await build_report(db, [store], store.name, period, embedder)
+        async with db.read_sessions() as session:
+            delivered = await digest_runs.console_digests(session, store.id)
         images = await asyncio.to_thread(digest_charts, report)
         return web.json_response(
             {
@@ -61,6 +64,7 @@ def console_metrics_routes(
                 "current": report.current.as_dict(),
                 "previous": report.previous.as_dict(),
                 "digest": render_markdown(report),
+                "delivered_digests": delivered,
                 "charts": [
                     {
                         "title": image.title,

@@ -36,6 +36,8 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=255), nullable=False),
         sa.Column("subscription_id", sa.String(length=200), nullable=False),
         sa.Column("period_label", sa.String(length=20), nullable=False),
+        sa.Column("target", sa.String(length=255), nullable=True),
+        sa.Column("store_ids", sa.JSON(), nullable=True),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("claimed_by", sa.String(length=64), nullable=True),

@@ -37,13 +37,16 @@
     row.appendChild(el);
   }
 
+  let latest = 0; // answers to superseded selections are dropped, not drawn over newer ones
+
   async function load() {
+    const request = ++latest;
     const store = $("metrics-store").value;
     const period = $("metrics-period").value;
     $("metrics-status").textContent = "Loading…";
     try {
       const data = await getJson(`/api/metrics/${encodeURIComponent(store)}?period=${encodeURIComponent(period)}`);
-      if (!data) return;
+      if (!data || request !== latest) return;
       const body = $("metrics-table").querySelector("tbody");
       body.replaceChildren();
       for (const [label, value] of ROWS) {
@@ -67,8 +70,22 @@
         charts.appendChild(figure);
       }
       $("metrics-digest").textContent = data.digest;
+      const delivered = $("metrics-delivered");
+      delivered.replaceChildren();
+      if (!data.delivered_digests.length) delivered.textContent = "None delivered to the console yet.";
+      for (const digest of data.delivered_digests) {
+        const details = document.createElement("details");
+        const summary = document.createElement("summary");
+        summary.textContent = digest.key;
+        const text = document.createElement("pre");
+        text.className = "metrics-digest";
+        text.textContent = digest.text;
+        details.append(summary, text);
+        delivered.appendChild(details);
+      }
       $("metrics-status").textContent = `${data.store.name} · ${data.period.label} (${data.store.timezone})`;
     } catch (error) {
+      if (request !== latest) return;
       $("metrics-status").textContent = `Could not load metrics: ${error.message}`;
     }
   }
