@@ -23,6 +23,7 @@ from storage.digest_runs import Subscription
 
 logger = logging.getLogger(__name__)
 
+RELEASE_SECONDS = 5.0
 Subscriptions = Callable[[], Awaitable[list[Subscription]]]
 
 
@@ -57,7 +58,11 @@ class DigestScheduler:
                     await asyncio.wait_for(stop.wait(), timeout=self._poll_seconds)
         finally:
             self._step_down()
-            await self._leadership.release()
+            # Bounded: stopping the app must never wait on a database that does not answer.
+            try:
+                await asyncio.wait_for(self._leadership.release(), timeout=RELEASE_SECONDS)
+            except (TimeoutError, Exception) as failure:
+                logger.warning("digest scheduler: leadership release failed (%r)", failure)
 
     async def _tick(self) -> None:
         if self._aps is None:
