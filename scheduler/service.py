@@ -61,7 +61,7 @@ class DigestScheduler:
             # Bounded: stopping the app must never wait on a database that does not answer.
             try:
                 await asyncio.wait_for(self._leadership.release(), timeout=RELEASE_SECONDS)
-            except (TimeoutError, Exception) as failure:
+            except Exception as failure:  # TimeoutError included
                 logger.warning("digest scheduler: leadership release failed (%r)", failure)
 
     async def _tick(self) -> None:
