@@ -45,8 +45,10 @@ from bot.services.rate_limit import RateLimiter
 from bot.services.retry_policy import RetryPolicy
 from bot.workspaces.console.auth import ConsoleAuth
 from bot.workspaces.console.knowledge_routes import knowledge_routes
+from bot.workspaces.console.metrics_routes import console_metrics_routes
 from bot.workspaces.console.routes import console_routes
 from bot.workspaces.mirror_router import MirrorRouter
+from bot.workspaces.slack.digest_target import SlackDigestTarget
 from bot.workspaces.slack.wiring import SlackWiring, slack_http_routes
 from bot.workspaces.telegram.wiring import TelegramTeamWiring
 from connectors.email import EmailAccount
@@ -76,6 +78,9 @@ from knowledge.batching import BatchingEmbedder
 from knowledge.embeddings import Embedder, LocalEmbedder
 from knowledge.index import KnowledgeIndex
 from knowledge.service import KnowledgeBase
+from scheduler import cli as digest_cli
+from scheduler.service import DigestScheduler
+from scheduler.wiring import build_digest_scheduler
 from storage import migrate
 from storage.audit import verify_chains
 from storage.change_feed import ChangeFeed
@@ -229,6 +234,7 @@ class RunningApp:
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _http: aiohttp.ClientSession | None = None
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    digests: DigestScheduler | None = None
 
     def sign_in_links(self) -> list[tuple[str, str, str]]:
         links = []
@@ -266,6 +272,7 @@ async def start_app(
     retry_policy: RetryPolicy | None = None,
     worker_settings: WorkerSettings | None = None,
     run_worker: bool = True,
+    run_scheduler: bool = True,
     progress: Callable[[str], None] = lambda _line: None,
 ) -> RunningApp:
     clock = clock or SystemClock()
@@ -330,6 +337,7 @@ async def start_app(
         channels.update({account_id: store_bots.channel for account_id in store_bots.accounts})
 
     feed = ChangeFeed(db)
+    worker_id = f"{socket.gethostname()}:{os.getpid()}"
     outbox = settings.outbox
     slack = SlackWiring.build(settings, db, clock) if settings.slack is not None else None
     team_telegram = TelegramTeamWiring.build(settings, db, clock)
@@ -350,7 +358,7 @@ async def start_app(
         retriever=retriever,
         drafter=drafter,
         channel_for=channels.get,
-        worker_id=f"{socket.gethostname()}:{os.getpid()}",
+        worker_id=worker_id,
         listeners=[feed.notify],
         limiter=RateLimiter(outbox.rate_per_second, outbox.burst),
         retry_policy=retry_policy
@@ -375,6 +383,7 @@ async def start_app(
         shopify_webhook_routes(db, shopify_secrets, clock),
         console_routes(core.bus, db, feed, auth, stop_event, secure_cookies=secure),
         knowledge_routes(KnowledgeBase(db, retriever, clock), db, auth),
+        console_metrics_routes(db, auth, clock, embedder),
     ]
     if settings.console.demo_sign_in:
         contributors.append(demo_marketplace_routes(webhook_accounts))
@@ -414,8 +423,32 @@ async def start_app(
         tasks.extend(store_bots.polling_tasks(stop_event))
     if team_telegram is not None and (poller := team_telegram.polling_task(stop_event)):
         tasks.append(poller)
+    digests = None
+    if run_scheduler and settings.scheduler.enabled:
+        slack_client = slack.client if slack is not None else None
+        digests = build_digest_scheduler(
+            settings,
+            db,
+            clock,
+            worker_id=worker_id,
+            embedder=embedder,
+            slack_target=(lambda channel: SlackDigestTarget(slack_client, channel))
+            if slack_client is not None
+            else None,
+        )
+        tasks.append(asyncio.create_task(digests.run(stop_event), name="digest-scheduler"))
     return RunningApp(
-        settings, db, core, base_url.rstrip("/"), auth, stop_event, runner, tasks, http, closers
+        settings,
+        db,
+        core,
+        base_url.rstrip("/"),
+        auth,
+        stop_event,
+        runner,
+        tasks,
+        http,
+        closers,
+        digests,
     )
 
 
@@ -496,6 +529,7 @@ def _parser() -> argparse.ArgumentParser:
     evidence_cli.add_parser(sub)
     cli_triage.add_parser(sub)
     knowledge_cli.add_parser(sub)
+    digest_cli.add_parser(sub)
     return parser
 
 
@@ -523,6 +557,8 @@ def cli(argv: list[str]) -> int:
         return asyncio.run(evidence_cli.run(args, settings))
     if args.command == "knowledge":
         return asyncio.run(knowledge_cli.run(args, settings))
+    if args.command == "digest":
+        return asyncio.run(digest_cli.run(args, settings))
     return asyncio.run(_verify_audit(settings))
 
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.config_ai import OpenAIConfig, RiskPolicyConfig, TemplateConfig, TriageConfig
+from bot.digest_config import DigestConfig, SchedulerConfig
 from bot.domain.model import StoreMode
 from bot.domain.permissions import Role
 
@@ -361,6 +362,8 @@ class Settings(_Strict):
     triage: TriageConfig = TriageConfig()
     openai: OpenAIConfig = OpenAIConfig()
     telegram: TelegramConfig | None = None
+    scheduler: SchedulerConfig = SchedulerConfig()
+    digests: list[DigestConfig] = Field(default_factory=list)
     members: list[MemberConfig] = Field(default_factory=list)
     stores: Annotated[list[StoreConfig], Field(min_length=1)]
 
@@ -376,6 +379,20 @@ class Settings(_Strict):
                     raise ValueError(
                         f"store {store.id}: member {member_id!r} is not in [[members]]"
                     )
+        return self
+
+    @model_validator(mode="after")
+    def _digests_name_known_stores(self) -> Self:
+        _unique("digests", [d.id for d in self.digests])
+        stores, clients = {s.id for s in self.stores}, {s.client for s in self.stores}
+        for digest in self.digests:
+            for store_id in digest.stores:
+                if store_id not in stores:
+                    raise ValueError(f"digest {digest.id}: store {store_id!r} is not in [[stores]]")
+            if digest.client is not None and digest.client not in clients:
+                raise ValueError(f"digest {digest.id}: no store has client {digest.client!r}")
+            if digest.target.startswith("slack:") and self.slack is None:
+                raise ValueError(f"digest {digest.id}: a slack target needs the [slack] section")
         return self
 
     @property

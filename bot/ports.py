@@ -272,3 +272,33 @@ class UnitOfWork(Protocol):
     ) -> None: ...
     async def outbox_done(self, item_id: int) -> None: ...
     def record(self, event: Event) -> None: ...
+
+
+# --- digests ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DigestImage:
+    filename: str
+    title: str
+    png: bytes
+
+
+@dataclass(frozen=True)
+class Digest:
+    """One period's report for one subscription; `key` is subscription + period."""
+
+    key: str
+    title: str
+    markdown: str
+    images: Sequence[DigestImage] = ()
+
+
+class DigestTarget(Protocol):
+    """Where a digest goes (a Slack channel, a Telegram chat, a directory, the console).
+
+    `deliver` may be called again for the same key after a crash: a target that can check
+    what it already delivered (Slack message metadata) completes the delivery instead of
+    repeating it."""
+
+    async def deliver(self, digest: Digest) -> None: ...

@@ -1,0 +1,1 @@
+"""In-process scheduling: digests (metrics, charts, delivery) under one elected leader."""

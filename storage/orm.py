@@ -407,6 +407,38 @@ telegram_sent_parts = Table(
     Column("sent_at", UTCDateTime, nullable=False),
 )
 
+digest_subscriptions = Table(
+    "digest_subscriptions",
+    metadata,
+    Column("id", NAME, primary_key=True),
+    Column("target", String(255), nullable=False),
+    Column("store_ids", JSON, nullable=False),
+    Column("client_id", NAME),
+    Column("cron", String(100), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("cadence", String(10), nullable=False),
+    Column("created_by", NAME, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+digest_runs = Table(
+    "digest_runs",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("subscription_id", NAME, nullable=False),
+    Column("period_label", String(20), nullable=False),
+    Column("target", String(255)),
+    Column("store_ids", JSON),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("claimed_by", String(64)),
+    Column("lease_until", UTCDateTime),
+    Column("text", Text),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+)
+
 _MAPPED: list[tuple[type[Any], Table]] = [
     (model.Store, stores),
     (model.ChannelAccount, channel_accounts),

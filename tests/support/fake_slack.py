@@ -157,7 +157,15 @@ class FakeSlack:
             "views.open": self._views_open,
             "users.info": self._users_info,
             "users.lookupByEmail": self._users_lookup_by_email,
+            "files.getUploadURLExternal": self._files_get_upload_url_external,
+            "files.completeUploadExternal": self._files_complete_upload_external,
         }
+        # files_upload_v2: file id -> what files.getUploadURLExternal announced, and the
+        # bytes posted to the upload URL (step 2, not a Web API method, so not a call).
+        self.pending_files: dict[str, dict[str, Any]] = {}
+        self.uploads: dict[str, bytes] = {}
+        self.upload_problems: list[str] = []
+        self._file_counter = 0
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -165,6 +173,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle)
         app.router.add_get("/link", self._socket_mode_link)
+        app.router.add_post("/upload/{file_id}", self._upload)
         self._closing = asyncio.Event()
         self._runner = web.AppRunner(app, shutdown_timeout=0.5, access_log=None)
         await self._runner.setup()
@@ -293,7 +302,7 @@ class FakeSlack:
             f"#{index} {call.method}: {problem}"
             for index, call in enumerate(self.calls)
             for problem in call.problems
-        ]
+        ] + self.upload_problems
 
     def assert_all_calls_valid(self) -> None:
         """Raise AssertionError listing every spec problem of every recorded call."""
@@ -716,3 +725,78 @@ class FakeSlack:
             if str(user.get("profile", {}).get("email", "")).lower() == email and email:
                 return {"ok": True, "user": copy.deepcopy(user)}
         raise SlackApiFailure("users_not_found")
+
+    # ------------------------------------------------------------------ files_upload_v2
+
+    async def _files_get_upload_url_external(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Step 1: announce a file (name and byte length); answer where to post its bytes."""
+        filename = str(params.get("filename") or "")
+        try:
+            length = int(params.get("length", ""))
+        except ValueError:
+            raise SlackApiFailure("invalid_arguments") from None
+        if not filename or length <= 0:
+            raise SlackApiFailure("invalid_arguments")
+        self._file_counter += 1
+        file_id = f"F{self._file_counter:08d}"
+        self.pending_files[file_id] = {
+            "name": filename,
+            "length": length,
+            "alt_txt": params.get("alt_txt"),
+        }
+        return {
+            "ok": True,
+            "file_id": file_id,
+            "upload_url": f"http://127.0.0.1:{self._port}/upload/{file_id}",
+        }
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """Step 2: the file's bytes, posted as the body (Slack answers 200 "OK - <n>")."""
+        file_id = request.match_info["file_id"]
+        body = await request.read()
+        announced = self.pending_files.get(file_id)
+        if announced is None:
+            self.upload_problems.append(f"upload to unknown file id {file_id}")
+            return web.Response(status=404, text="not found")
+        if len(body) != announced["length"]:
+            self.upload_problems.append(
+                f"upload {file_id}: {len(body)} bytes, announced {announced['length']}"
+            )
+        self.uploads[file_id] = body
+        return web.Response(text=f"OK - {len(body)}")
+
+    async def _files_complete_upload_external(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Step 3: share the uploaded files, as one message in the channel or thread."""
+        files = _json_value("files", params.get("files"), "invalid_arguments")
+        if not isinstance(files, list) or not files:
+            raise SlackApiFailure("invalid_arguments")
+        shared = []
+        for entry in files:
+            file_id = str(entry.get("id", "")) if isinstance(entry, dict) else ""
+            if file_id not in self.uploads:
+                raise SlackApiFailure("file_not_found")
+            announced = self.pending_files[file_id]
+            shared.append(
+                {
+                    "id": file_id,
+                    "name": announced["name"],
+                    "title": entry.get("title") or announced["name"],
+                    "size": len(self.uploads[file_id]),
+                    "alt_txt": announced["alt_txt"],
+                }
+            )
+        channel = params.get("channel_id") or params.get("channels")
+        if channel:
+            channel = str(channel).split(",")[0]
+            if channel in self._archived:
+                raise SlackApiFailure("is_archived")
+            message = {
+                "type": "message",
+                "user": BOT_USER_ID,
+                "bot_id": BOT_ID,
+                "text": str(params.get("initial_comment") or ""),
+                "files": copy.deepcopy(shared),
+            }
+            thread_ts = params.get("thread_ts")
+            self._store(channel, message, str(thread_ts) if thread_ts else None)
+        return {"ok": True, "files": shared}

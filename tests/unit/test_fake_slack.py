@@ -350,10 +350,9 @@ def test_check_call_types_and_content_types() -> None:
 async def test_newer_methods_are_checked_against_slack_sdk(
     fake: FakeSlack, client: AsyncWebClient
 ) -> None:
-    # The fake does not implement the upload methods (it answers unknown_method), but the
-    # call is still checked: against slack_sdk's signature, since the spec predates them.
-    with pytest.raises(SlackApiError):
-        await client.files_getUploadURLExternal(filename="a.txt", length=3)
+    # The upload methods postdate the spec: calls are checked against slack_sdk's signature.
+    answer = await client.files_getUploadURLExternal(filename="a.txt", length=3)
+    assert answer["upload_url"].startswith("http://127.0.0.1:")
     assert fake.calls_to("files.getUploadURLExternal")[0].problems == []
     assert slack_spec.check_call(
         "files.getUploadURLExternal", {"filename": "a.txt", "length": "three"}, {}
@@ -377,3 +376,29 @@ def test_allow_lists_match_slack_sdk_and_are_absent_from_the_spec() -> None:
             assert name not in in_spec, f"{method}.{name} is in the spec now"
             takes_kwargs = "kwargs" in in_sdk  # e.g. auth_test(**kwargs) passes anything on
             assert name in in_sdk or takes_kwargs, f"{method}.{name} is not a slack_sdk parameter"
+
+
+async def test_files_upload_v2_shares_the_bytes_and_flags_a_wrong_length(
+    fake: FakeSlack, client: AsyncWebClient
+) -> None:
+    parent = await client.chat_postMessage(channel="C1", text="report")
+    await client.files_upload_v2(
+        file_uploads=[{"file": b"\x89PNG-bytes", "filename": "a.png", "title": "A"}],
+        channel="C1",
+        thread_ts=parent["ts"],
+    )
+    (shared,) = [m for m in fake.thread("C1", parent["ts"]) if m.get("files")]
+    (file,) = shared["files"]
+    assert (file["name"], file["title"], fake.uploads[file["id"]]) == (
+        "a.png",
+        "A",
+        b"\x89PNG-bytes",
+    )
+    fake.assert_all_calls_valid()
+
+    announced = await client.files_getUploadURLExternal(filename="b.png", length=99)
+    async with aiohttp.ClientSession() as http, http.post(announced["upload_url"], data=b"x"):
+        pass
+    assert fake.problems() == [f"upload {announced['file_id']}: 1 bytes, announced 99"]
+    with pytest.raises(SlackApiError, match="file_not_found"):
+        await client.files_completeUploadExternal(files=[{"id": "FNOPE", "title": "x"}])

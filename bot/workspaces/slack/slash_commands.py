@@ -27,7 +27,7 @@ from bot.domain.permissions import Action, Member
 from bot.ports import Clock
 from bot.services.conversation_admin import parse_mode
 from bot.services.messagebus import MessageBus
-from bot.workspaces.slack import blocks
+from bot.workspaces.slack import blocks, digest_command
 from bot.workspaces.slack.api import SlackApi
 from bot.workspaces.slack.app import SlackDirectory
 from bot.workspaces.slack.mirror import parse_target
@@ -51,6 +51,7 @@ USAGE = "\n".join(
         f"• `{COMMAND} release <conversation>` — end a take-over; drafting resumes",
         f"• `{COMMAND} mode <pilot|draft|assist|auto>` — leads and admins",
         f"• `{COMMAND} whois <conversation>` — the customer's profile",
+        f"• `{COMMAND} digest daily 09:00` · `{COMMAND} digest weekly mon 09:00` — leads",
     ]
 )
 # Statuses in which the team, not the customer, owes the next step.
@@ -202,6 +203,16 @@ class _SlashCommands:
             return f":leftwards_arrow_with_hook: Reopened conversation `{conversation_id}`."
         if verb == "mode" and len(args) == 2:
             return await self._change_mode(store_id, args[1], await self._actor(user))
+        if verb == "digest" and len(args) >= 2:
+            actor = await self._actor(user)
+            return await digest_command.subscribe(
+                self._db,
+                self._clock,
+                store_id=store_id,
+                channel=channel,
+                actor=actor,
+                words=args[1:],
+            )
         return USAGE
 
     async def _refuse_read_only(self, verb: str, args: list[str], channel: str, user: str) -> str:
