@@ -139,6 +139,12 @@ class ImapSession:
             self._client.logout()
 
 
+def _forget(task: asyncio.Future[bool]) -> None:
+    """The aborted wait's own error says only that we hung up on it."""
+    if not task.cancelled():
+        task.exception()
+
+
 class MailboxPoller:
     def __init__(self, account: EmailAccount, handle: MailHandler) -> None:
         self._account = account
@@ -188,6 +194,7 @@ class MailboxPoller:
             stopping.cancel()
             if not waiting.done():  # cancelled: never leave a thread blocked in IDLE
                 session.abort()
+                waiting.add_done_callback(_forget)
 
     async def _run_once(self, stop: asyncio.Event) -> None:
         session = await asyncio.to_thread(ImapSession, self._account)
