@@ -151,11 +151,11 @@ class MailboxPoller:
         self._handle = handle
 
     async def _take_new(self, session: ImapSession) -> tuple[int, int]:
-        """Store what is unseen and mark it seen; returns (handled, failed)."""
+        """Store what is unseen and mark it seen; returns (fetched, failed)."""
         mails = await asyncio.to_thread(session.fetch_unseen)
         done = [mail.uid for mail in mails if await self._handled(mail)]
         await asyncio.to_thread(session.mark_seen, done)
-        return len(done), len(mails) - len(done)
+        return len(mails), len(mails) - len(done)
 
     async def _handled(self, mail: FetchedMail) -> bool:
         """A mail that cannot be stored stays unseen and is tried again later."""
@@ -169,15 +169,21 @@ class MailboxPoller:
         """Take what is new, then IDLE until the server announces more; until stopped.
         After a mail failed to store, IDLE lasts only `poll_seconds` so it is retried."""
         while not stop.is_set():
-            _handled, failed = await self._take_new(session)
+            fetched, failed = await self._take_new(session)
+            if fetched == MAX_PER_POLL and failed < fetched:
+                continue  # more may wait, and the server will not announce them again
             limit = self._account.poll_seconds if failed else self._account.idle_seconds
             await self._idle(session, stop, limit)
 
     async def _idle(self, session: ImapSession, stop: asyncio.Event, limit: float) -> None:
+        """One IDLE in a worker thread, ended by news, by `limit` (politely, with DONE) or by
+        stop (by hanging up, so stopping never waits for the server)."""
         waiting = asyncio.create_task(asyncio.to_thread(session.idle, limit))
         stopping = asyncio.create_task(stop.wait())
         try:
-            await asyncio.wait({waiting, stopping}, timeout=limit, return_when="FIRST_COMPLETED")
+            await asyncio.wait(
+                {waiting, stopping}, timeout=limit, return_when=asyncio.FIRST_COMPLETED
+            )
             if not waiting.done():
                 if stop.is_set():
                     session.abort()

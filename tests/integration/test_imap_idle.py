@@ -7,7 +7,7 @@ import asyncio
 import time
 
 from connectors.email import EmailAccount
-from connectors.email.imap_poller import MailboxPoller
+from connectors.email.imap_poller import MAX_PER_POLL, MailboxPoller
 from tests.support.console_client import wait_until
 from tests.support.mail_builder import customer_mail
 from tests.support.mail_servers import PASSWORD, USER, ImapServer
@@ -81,6 +81,23 @@ async def test_a_mail_that_failed_to_store_is_retried_while_idling():
         await wait_until(lambda: server.seen(uid), within=5)
         assert len(attempts) == 2
         assert "IDLE" in server.commands
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=5)
+        await server.stop()
+
+
+async def test_more_unseen_mail_than_one_batch_is_all_taken_before_idling():
+    server = ImapServer()
+    await server.start()
+    uids = [server.deliver(customer_mail(f"<b{n}@x>", "Hello")) for n in range(MAX_PER_POLL + 5)]
+
+    async def store(raw: bytes) -> bool:
+        return True
+
+    stop, task = await _watching(_account(server), store)
+    try:
+        await wait_until(lambda: all(server.seen(uid) for uid in uids), within=10)
     finally:
         stop.set()
         await asyncio.wait_for(task, timeout=5)
