@@ -160,6 +160,8 @@ def email_account_from(store: StoreConfig, channel: ChannelConfig) -> EmailAccou
         smtp_security=mail.smtp_security,
         poll_seconds=mail.poll_seconds,
         timeout_seconds=mail.timeout_seconds,
+        idle=mail.idle,
+        idle_seconds=mail.idle_seconds,
     )
 
 

@@ -77,6 +77,9 @@ class EmailConfig(_Strict):
     smtp_security: Literal["starttls", "tls", "none"] = "starttls"
     poll_seconds: Annotated[float, Field(gt=0, le=3600)] = 30.0
     timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 20.0
+    idle: bool = Field(default=True, description="wait in IMAP IDLE when the server offers it")
+    # RFC 2177: servers may drop a client idle for 30 minutes, so IDLE is re-issued sooner.
+    idle_seconds: Annotated[float, Field(gt=0, le=1740)] = 1500.0
 
     def resolve_password(self) -> str:
         return _required_env(self.password_env, "email.password_env") or self.password or ""

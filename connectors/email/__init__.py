@@ -1,4 +1,4 @@
-"""Email: IMAP polling per mailbox in, SMTP replies out, threaded by Message-ID."""
+"""Email: IMAP in (IDLE where offered), SMTP replies out, threaded by Message-ID."""
 
 from __future__ import annotations
 
@@ -22,3 +22,5 @@ class EmailAccount:
     smtp_security: str  # "starttls" | "tls" | "none"
     poll_seconds: float
     timeout_seconds: float
+    idle: bool = True  # wait in IMAP IDLE when the server offers it
+    idle_seconds: float = 1500.0  # re-issue IDLE this often (RFC 2177: under 30 minutes)

@@ -83,3 +83,39 @@ async def test_client_member_sees_a_read_only_console(app, browser, http):
     await expect(page.get_by_test_id("draft-card")).to_be_visible(timeout=15_000)
     await expect(page.get_by_test_id("btn-approve")).to_have_count(0)
     await expect(page.get_by_test_id("btn-reply")).to_have_count(0)
+
+
+async def test_console_lists_a_message_s_attachments_and_links_only_web_addresses(
+    app, browser, http
+):
+    import json
+
+    from tests.support.webhook_client import post_webhook, webhook_body
+
+    body = json.loads(webhook_body("att-1", "The parcel arrived broken, photos attached."))
+    body["attachments"] = [
+        {
+            "url": "https://cdn.market.example/p/1.jpg",
+            "name": "box.jpg",
+            "content_type": "image/jpeg",
+        },
+        {
+            "url": "email:nw-mail/<x@y>#part=0",
+            "name": "label.pdf",
+            "content_type": "application/pdf",
+        },
+    ]
+    status, _ = await post_webhook(http, app.base_url, json.dumps(body).encode())
+    assert status == 202
+    page = await (await browser.new_context()).new_page()
+    code = app.auth.sign_in_code("ana")
+    await page.goto(f"{app.base_url}/console/signin?member=ana&code={code}")
+    await page.get_by_test_id("store-northwind").click()
+    await page.locator('[data-testid^="conversation-"]').first.click()
+    items = page.get_by_test_id("message-in").get_by_test_id("attachment")
+    await expect(items).to_have_count(2)
+    await expect(items.nth(0)).to_contain_text("box.jpg (image/jpeg)")
+    link = items.nth(0).get_by_role("link")
+    await expect(link).to_have_attribute("href", "https://cdn.market.example/p/1.jpg")
+    await expect(items.nth(1)).to_contain_text("label.pdf (application/pdf)")
+    await expect(items.nth(1).get_by_role("link")).to_have_count(0)

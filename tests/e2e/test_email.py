@@ -3,6 +3,7 @@ threaded the way mail clients expect, and no answers to robots."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -23,8 +24,18 @@ pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiri
 
 
 @pytest.fixture
-async def imap() -> AsyncIterator[ImapServer]:
-    server = ImapServer()
+def offers_idle() -> bool:
+    return True
+
+
+@pytest.fixture
+def email_overrides() -> dict[str, Any]:
+    return {}
+
+
+@pytest.fixture
+async def imap(offers_idle) -> AsyncIterator[ImapServer]:
+    server = ImapServer(offers_idle=offers_idle)
     await server.start()
     yield server
     await server.stop()
@@ -40,7 +51,7 @@ def smtp() -> Iterator[SmtpServer]:
 
 @pytest.fixture
 async def mail_app(
-    tmp_path, database_url, embedder, imap, smtp, monkeypatch
+    tmp_path, database_url, embedder, imap, smtp, monkeypatch, email_overrides
 ) -> AsyncIterator[RunningApp]:
     monkeypatch.setenv("TEST_MAIL_PASSWORD", PASSWORD)
 
@@ -60,7 +71,8 @@ async def mail_app(
                     "smtp_security": "none",
                     "poll_seconds": 0.1,
                     "timeout_seconds": 5,
-                },
+                }
+                | email_overrides,
             }
         )
 
@@ -115,6 +127,29 @@ async def test_mail_is_drafted_approved_and_answered_in_the_same_thread(mail_app
     assert [m["direction"] for m in detail["messages"]] == ["in", "out"]
 
 
+@pytest.mark.parametrize("email_overrides", [{"poll_seconds": 600}])
+async def test_idle_server_hands_over_new_mail_at_once(mail_app, imap):
+    """Polling every ten minutes, yet the mail is stored within seconds: IDLE told us."""
+    await wait_until(lambda: "IDLE" in imap.commands)
+    arrived = time.monotonic()
+    uid = imap.deliver(customer_mail("<idle-1@x>", "Do you ship to Norway?"))
+    await wait_until(lambda: imap.seen(uid), within=5)
+    assert time.monotonic() - arrived < 3
+    assert "DONE" in imap.commands
+    assert imap.commands.count("SELECT INBOX") == 1  # one session, kept open
+    assert (await _conversations(mail_app))[0]["last_text"].endswith("Do you ship to Norway?")
+    await wait_until(lambda: imap.commands.count("IDLE") == 2)  # back to waiting
+
+
+@pytest.mark.parametrize("offers_idle", [False])
+async def test_server_without_idle_is_polled(mail_app, imap):
+    await wait_until(lambda: imap.commands.count("SELECT INBOX") >= 2)
+    uid = imap.deliver(customer_mail("<poll-1@x>", "Do you ship to Norway?"))
+    await wait_until(lambda: imap.seen(uid))
+    assert "IDLE" not in imap.commands
+    assert len(await _conversations(mail_app)) == 1
+
+
 async def test_robots_are_never_answered(mail_app, imap):
     robots = [
         customer_mail("<a1@x>", "I am out of office", headers={"Auto-Submitted": "auto-replied"}),
@@ -152,6 +187,10 @@ async def test_html_mail_shown_as_text_quotes_trimmed_original_and_attachments_k
     conversation_id = (await _conversations(mail_app))[0]["id"]
     detail = await _detail(mail_app, conversation_id)
     assert detail["messages"][0]["text"] == "My parcel arrived broken.\nPhoto attached."
+    shown = detail["messages"][0]["attachments"]  # what the console page lists under the text
+    assert [(a["name"], a["content_type"], a["size"]) for a in shown] == [
+        ("parcel.jpg", "image/jpeg", len(JPEG))
+    ]
     async with mail_app.db.read_sessions() as session:
         attachments = await session.scalar(
             select(messages.c.attachments).where(messages.c.conversation_id == conversation_id)

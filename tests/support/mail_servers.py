@@ -1,8 +1,9 @@
 """Real mail servers on 127.0.0.1 for the email tests: SMTP (aiosmtpd) and a small IMAP4rev1.
 
 The IMAP server speaks the part of RFC 3501 a polling client needs (CAPABILITY, LOGIN,
-SELECT, UID SEARCH, UID FETCH with literals, UID STORE flags, NOOP, LOGOUT) over a real
-socket, so the stdlib `imaplib` client runs unmodified against it.
+SELECT, UID SEARCH, UID FETCH with literals, UID STORE flags, NOOP, LOGOUT) and, unless
+`offers_idle` is off, RFC 2177 IDLE (`+ idling`, `* N EXISTS` as mail arrives, `DONE`),
+over a real socket, so the stdlib `imaplib` client runs unmodified against it.
 """
 
 from __future__ import annotations
@@ -114,15 +115,50 @@ class StoredMail:
 class ImapServer:
     mails: list[StoredMail] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)
+    offers_idle: bool = True
     port: int = 0
     _server: asyncio.Server | None = None
     _next_uid: int = 1
+    _arrivals: set[asyncio.Event] = field(default_factory=set)  # one per session
 
     def deliver(self, raw: bytes) -> int:
         uid = self._next_uid
         self._next_uid += 1
         self.mails.append(StoredMail(uid, raw))
+        for arrival in self._arrivals:
+            arrival.set()
         return uid
+
+    async def _idle(
+        self, tag: str, told: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> int:
+        """RFC 2177: announce each new mail with EXISTS until the client says DONE; returns
+        the count the client now knows."""
+        arrival = asyncio.Event()
+        self._arrivals.add(arrival)
+        writer.write(b"+ idling\r\n")
+        done = asyncio.ensure_future(asyncio.wait_for(reader.readline(), timeout=60))
+        try:
+            while True:
+                if len(self.mails) != told:
+                    told = len(self.mails)
+                    writer.write(f"* {told} EXISTS\r\n".encode())
+                await writer.drain()
+                arrived = asyncio.ensure_future(arrival.wait())
+                await asyncio.wait({done, arrived}, return_when=asyncio.FIRST_COMPLETED)
+                arrived.cancel()
+                arrival.clear()
+                if done.done():
+                    break
+            line = done.result().decode().strip().upper()
+            self.commands.append(line or "(closed)")
+            if line != "DONE":
+                raise ConnectionError("IDLE ended without DONE")
+            writer.write(f"{tag} OK IDLE terminated\r\n".encode())
+            return told
+        finally:
+            done.cancel()
+            self._arrivals.discard(arrival)
 
     def seen(self, uid: int) -> bool:
         return any(m.uid == uid and "\\Seen" in m.flags for m in self.mails)
@@ -152,6 +188,7 @@ class ImapServer:
 
         say("* OK Storedesk test IMAP4rev1 server ready")
         logged_in = False
+        told = 0  # the message count this client was last told
         try:
             while line := (await asyncio.wait_for(reader.readline(), timeout=10)).decode():
                 tokens = _tokens(line.strip())
@@ -163,7 +200,7 @@ class ImapServer:
                     command, args = "UID " + args[0].upper(), args[1:]
                 self.commands.append(" ".join([command, *args]) if command != "LOGIN" else "LOGIN")
                 if command == "CAPABILITY":
-                    say("* CAPABILITY IMAP4rev1 AUTH=PLAIN")
+                    say("* CAPABILITY IMAP4rev1 AUTH=PLAIN" + (" IDLE" if self.offers_idle else ""))
                     say(f"{tag} OK CAPABILITY completed")
                 elif command == "LOGIN":
                     logged_in = args[:2] == [USER, PASSWORD]
@@ -175,7 +212,8 @@ class ImapServer:
                 elif not logged_in and command not in ("NOOP", "LOGOUT"):
                     say(f"{tag} NO not authenticated")
                 elif command == "SELECT":
-                    say(f"* {len(self.mails)} EXISTS")
+                    told = len(self.mails)
+                    say(f"* {told} EXISTS")
                     say("* 0 RECENT")
                     say("* OK [UIDVALIDITY 1] UIDs valid")
                     say(f"* OK [UIDNEXT {self._next_uid}] next uid")
@@ -211,6 +249,8 @@ class ImapServer:
                             f"* {seq} FETCH (UID {mail.uid} FLAGS ({' '.join(sorted(mail.flags))}))"
                         )
                     say(f"{tag} OK STORE completed")
+                elif command == "IDLE" and self.offers_idle:
+                    told = await self._idle(tag, told, reader, writer)
                 elif command == "NOOP":
                     say(f"{tag} OK NOOP completed")
                 elif command == "LOGOUT":

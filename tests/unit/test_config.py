@@ -269,3 +269,19 @@ def test_lookup_token_env_must_be_set(tmp_path):
 def test_csv_lookup_needs_a_path(tmp_path):
     with pytest.raises(ConfigError, match=r"stores\[0\]\.lookup: .*needs path"):
         load_settings(write(tmp_path, MINIMAL + '[stores.lookup]\nkind = "csv"\n'))
+
+
+EMAIL_CHANNEL = (
+    '\n[[stores.channels]]\nid = "mail"\nkind = "email"\n'
+    'email = { address = "help@northwind.example", password = "demo", '
+    'imap_host = "imap.example", smtp_host = "smtp.example"%s }\n'
+)
+
+
+def test_email_idles_by_default_and_idle_seconds_stays_under_rfc_2177s_limit(tmp_path):
+    settings = load_settings(write(tmp_path, MINIMAL + EMAIL_CHANNEL % ""))
+    mail = settings.stores[0].channels[0].email
+    assert mail is not None and mail.idle and mail.idle_seconds == 1500
+    message = config_error(write(tmp_path, MINIMAL + EMAIL_CHANNEL % ", idle_seconds = 1800"))
+    assert ": stores[0].channels[0].email.idle_seconds: " in message
+    assert "1740" in message

@@ -922,7 +922,8 @@
     if (m.direction === 'in') {
       return h('article', { class: 'msg msg-in', testid: 'message-in', dataset: { messageId: String(m.id) } },
         h('div', { class: 'msg-meta' }, h('span', { class: 'msg-author' }, detail.conversation.customer_name || 'Customer'), time),
-        h('div', { class: 'bubble' }, m.text || ''));
+        h('div', { class: 'bubble' }, m.text || ''),
+        attachmentsEl(m.attachments));
     }
     if (m.direction === 'note') {
       return h('article', { class: 'msg msg-note', testid: 'message-note', dataset: { messageId: String(m.id) } },
@@ -943,6 +944,26 @@
       status ? h('span', { class: 'delivery', dataset: { status }, title: `Delivery: ${status}` },
         h('span', { class: 'delivery-dot', 'aria-hidden': 'true' }), DELIVERY_LABELS[status] || status) : null),
     h('div', { class: 'bubble' }, m.text || ''));
+  }
+
+  // Only web addresses become links: there is no console route serving stored files, and
+  // mail parts (email:…) or downloaded media paths are kept for the record, not served.
+  function attachmentLink(a) {
+    const url = typeof a.url === 'string' ? a.url : '';
+    return /^https?:\/\//i.test(url) ? url : null;
+  }
+
+  function attachmentsEl(list) {
+    if (!Array.isArray(list) || !list.length) return null;
+    return h('ul', { class: 'attachments', testid: 'attachments' }, list.map((a) => {
+      const name = a.name || a.kind || a.content_type || 'attachment';
+      const href = attachmentLink(a);
+      const facts = [a.content_type || a.kind, typeof a.size === 'number' ? `${a.size} bytes` : null, a.skipped]
+        .filter(Boolean).join(', ');
+      return h('li', { class: 'attachment', testid: 'attachment' },
+        href ? h('a', { href, target: '_blank', rel: 'noopener noreferrer' }, name) : h('span', { class: 'attachment-name' }, name),
+        facts ? h('span', { class: 'muted' }, ` (${facts})`) : null);
+    }));
   }
 
   function eventText(e) {
