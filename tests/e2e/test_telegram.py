@@ -32,6 +32,7 @@ from tests.support.config import (
 )
 from tests.support.console_client import wait_until
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.webhook_client import post_webhook, webhook_body
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 CUSTOMER = {"id": 5001, "is_bot": False, "first_name": "Olga", "language_code": "en"}
@@ -461,6 +462,19 @@ async def test_a_file_reply_by_a_client_is_refused_and_audited(tg_app, fake, htt
     assert await count(tg_app, messages, messages.c.direction == "out") == 0
     team_media = tmp_path / "data" / "media" / "telegram" / "team"
     assert not team_media.exists() or list(team_media.iterdir()) == []  # nothing kept
+
+
+async def test_a_file_reply_to_a_customer_on_another_channel_is_refused(tg_app, fake, http):
+    body = webhook_body("mk-1", "Is the blue scarf back?", customer_id="c-77", name="Mo")
+    assert (await post_webhook(http, tg_app.base_url, body))[0] == 202
+    await wait_until(lambda: any("blue scarf" in m.get("text", "") for m in team_messages(fake)))
+    customer_post = next(m for m in team_messages(fake) if "blue scarf" in m.get("text", ""))
+    reply = member_sends_file(fake, "ana", customer_post, "photo", b"photo", caption="Yes")
+    assert await post_update(http, tg_app, reply, team=True) == 200
+
+    assert any("cannot receive files" in m.get("text", "") for m in team_messages(fake))
+    assert await count(tg_app, messages, messages.c.direction == "out") == 0
+    assert fake.calls_of("getFile", TELEGRAM_TEAM_TOKEN) == []  # nothing was downloaded
 
 
 async def test_start_greets_in_the_store_tone(tg_app, fake, http):

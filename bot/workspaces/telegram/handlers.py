@@ -23,7 +23,13 @@ from bot.services.messagebus import MessageBus
 from bot.workspaces.telegram import render
 from bot.workspaces.telegram.callback_data import ButtonData, Press
 from bot.workspaces.telegram.mirror import target_name
-from bot.workspaces.telegram.team_media import FileRefused, forget_files, has_file, store_files
+from bot.workspaces.telegram.team_media import (
+    FileRefused,
+    carries_files,
+    forget_files,
+    has_file,
+    store_files,
+)
 from storage import workspace_posts as wp
 from storage.database import Database
 
@@ -35,6 +41,9 @@ FILES_GO_TO_CUSTOMER_MESSAGES = (
     "A photo or document goes to the customer as a reply to their message; "
     "the draft card takes text edits only."
 )
+FILES_ONLY_ON_TELEGRAM = (
+    "This customer writes from another channel, which cannot receive files; nothing was sent."
+)
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,7 @@ class TeamContext:
     chats: frozenset[int]
     media_root: Path
     max_media_bytes: int
+    file_accounts: frozenset[str]  # channel accounts whose customers can receive files
 
     def actor(self, user_id: int) -> str:
         # Someone not in the config acts under a name no role matches: the core refuses it.
@@ -130,6 +140,9 @@ async def on_reply(ctx: TeamContext, update: Update, _context: ContextTypes.DEFA
             "Send this to the customer instead of the draft?",
             render.confirm_edit_keyboard(item_key.removeprefix("draft:")),
         )
+        return
+    elif has_file(message) and not await carries_files(ctx.db, conversation_id, ctx.file_accounts):
+        await _answer(message, f"⛔ {FILES_ONLY_ON_TELEGRAM}")
         return
     else:
         try:

@@ -11,7 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from telegram import Message
+
+from storage.database import Database
+from storage.orm import conversations
 
 TEAM_DIR = Path("telegram") / "team"
 
@@ -51,6 +55,19 @@ async def store_files(message: Message, media_root: Path, max_bytes: int) -> lis
         target.unlink(missing_ok=True)
         raise too_large
     return [{"kind": kind, "name": name, "size": written, "path": relative.as_posix()}]
+
+
+async def carries_files(db: Database, conversation_id: str, file_accounts: frozenset[str]) -> bool:
+    """Only store bots send files; a customer on another channel would get the caption alone."""
+    async with db.read_sessions() as session:
+        account = (
+            await session.execute(
+                select(conversations.c.channel_account_id).where(
+                    conversations.c.id == conversation_id
+                )
+            )
+        ).scalar()
+    return account in file_accounts
 
 
 def forget_files(attachments: list[dict[str, Any]], media_root: Path) -> None:
