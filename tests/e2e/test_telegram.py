@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from bot.config import Settings
 from bot.services.outbox_worker import WorkerSettings
 from bot.services.retry_policy import RetryPolicy
+from connectors.telegram.accounts import telegram_settings
 from main import RunningApp, start_app
 from storage.orm import audit_events, inbound_receipts, messages, telegram_blocked_chats
 from tests.support.config import (
@@ -462,6 +463,19 @@ async def test_a_file_reply_by_a_client_is_refused_and_audited(tg_app, fake, htt
     assert await count(tg_app, messages, messages.c.direction == "out") == 0
     team_media = tmp_path / "data" / "media" / "telegram" / "team"
     assert not team_media.exists() or list(team_media.iterdir()) == []  # nothing kept
+
+
+async def test_a_file_over_the_media_cap_is_not_downloaded_nor_sent(tg_app, fake, http):
+    customer_post = await _customer_post(fake, http, tg_app, "Can I get my invoice?")
+    reply = member_sends_file(fake, "ana", customer_post, "document", b"%PDF big")
+    reply["message"]["document"]["file_size"] = (
+        telegram_settings(tg_app.settings).max_media_bytes + 1
+    )
+    assert await post_update(http, tg_app, reply, team=True) == 200
+
+    assert any("larger than" in m.get("text", "") for m in team_messages(fake))
+    assert fake.calls_of("getFile", TELEGRAM_TEAM_TOKEN) == []
+    assert await count(tg_app, messages, messages.c.direction == "out") == 0
 
 
 async def test_a_file_reply_to_a_customer_on_another_channel_is_refused(tg_app, fake, http):
