@@ -427,12 +427,7 @@ async def test_a_document_reply_reaches_the_customer_as_a_document(tg_app, fake,
     customer_post = await _customer_post(fake, http, tg_app, "Can I get my invoice?")
     invoice = b"%PDF-1.4 the invoice the team sends"
     reply = member_sends_file(
-        fake,
-        "ana",
-        customer_post,
-        "document",
-        invoice,
-        caption="Your invoice",
+        fake, "ana", customer_post, "document", invoice, caption="Your invoice"
     )
     reply["message"]["document"]["file_name"] = "invoice-1042.pdf"
     assert await post_update(http, tg_app, reply, team=True) == 200
@@ -448,6 +443,15 @@ async def test_a_document_reply_reaches_the_customer_as_a_document(tg_app, fake,
     assert [(a["kind"], a["name"]) for a in stored] == [("document", "invoice-1042.pdf")]
     await asyncio.sleep(0.4)
     assert len(fake.calls_of("sendDocument", TELEGRAM_STORE_TOKEN)) == 1
+
+    # A file needs no caption: it goes alone, with no empty caption or message.
+    receipt = b"%PDF-1.4 the receipt"
+    reply = member_sends_file(fake, "ana", customer_post, "document", receipt)
+    assert await post_update(http, tg_app, reply, team=True) == 200
+    await wait_until(lambda: len(customer_received(fake, "document")) == 2, within=10)
+    last = fake.calls_of("sendDocument", TELEGRAM_STORE_TOKEN)[-1]
+    assert uploaded(last, "document") == receipt and "caption" not in last.params
+    assert fake.calls_of("sendMessage", TELEGRAM_STORE_TOKEN) == []
 
 
 async def test_a_file_reply_by_a_client_is_refused_and_audited(tg_app, fake, http, tmp_path):
