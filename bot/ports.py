@@ -136,6 +136,17 @@ class Lookup(Protocol):
 
 
 @dataclass(frozen=True)
+class ReplyAttachment:
+    """A file a reply carries, stored under the data dir's media storage (`path` is
+    relative to it, as inbound media is)."""
+
+    kind: str  # "photo" or "document"
+    name: str
+    path: str
+    size: int | None = None
+
+
+@dataclass(frozen=True)
 class OutboundReply:
     """A reply on its way to a customer through the connector it came from."""
 
@@ -146,6 +157,7 @@ class OutboundReply:
     customer_external_id: str
     text: str
     in_reply_to: str | None = None
+    attachments: tuple[ReplyAttachment, ...] = ()  # channels that cannot carry files skip them
 
 
 class DeliveryError(Exception):

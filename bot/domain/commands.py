@@ -79,6 +79,8 @@ class SendReply(Command):
     actor_id: str
     text: str
     source_ref: str | None = None  # where the person wrote it, e.g. a Slack message
+    # Files already stored under the media dir: {"kind", "name", "path", "size"}.
+    attachments: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from bot.ports import (
     IdempotentChannel,
     OutboundReply,
     OutboxItem,
+    ReplyAttachment,
 )
 from bot.services.messagebus import MessageBus
 
@@ -53,6 +54,10 @@ class CustomerSend:
             customer_external_id=payload["customer_external_id"],
             text=payload["text"],
             in_reply_to=payload.get("in_reply_to"),
+            attachments=tuple(
+                ReplyAttachment(a["kind"], a["name"], a["path"], a.get("size"))
+                for a in payload.get("attachments") or ()
+            ),
         )
         if not item.in_doubt or await _resend_is_safe(channel, reply):
             await channel.send(reply)

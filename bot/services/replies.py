@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.domain.errors import NotFound
 from bot.domain.model import (
     Conversation,
@@ -25,6 +27,7 @@ async def queue_reply(
     author_id: str,
     draft: Draft | None = None,
     source_ref: str | None = None,
+    attachments: list[dict[str, Any]] | None = None,
 ) -> Message:
     """Write the outbound message and its delivery in the caller's transaction."""
     now = clock.now()
@@ -41,6 +44,7 @@ async def queue_reply(
         author_id=author_id,
         delivery_status=DeliveryStatus.QUEUED,
         external_id=source_ref,
+        attachments=list(attachments or []),
     )
     uow.repo.add(message)
     if draft is not None:
@@ -61,6 +65,7 @@ async def queue_reply(
             "customer_external_id": identity.external_id,
             "text": text,
             "in_reply_to": await _inbound_external_id(uow, draft),
+            "attachments": list(attachments or []),
         },
         store_id=conversation.store_id,
         conversation_id=conversation.id,

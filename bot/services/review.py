@@ -52,9 +52,9 @@ def _check_pending(draft: Draft) -> None:
         raise InvalidState(f"draft {draft.id} is already {draft.status.value}")
 
 
-def _clean_text(text: str) -> str:
+def _clean_text(text: str, *, may_be_empty: bool = False) -> str:
     text = text.strip()
-    if not text:
+    if not text and not may_be_empty:
         raise InvalidInput("text: must not be empty")
     if len(text) > MAX_TEXT:
         raise InvalidInput(f"text: longer than {MAX_TEXT} characters")
@@ -194,7 +194,8 @@ async def send_reply(cmd: SendReply, uow: UnitOfWork, clock: Clock) -> str:
             conversation.id,
             needs_supervisor=_needs_supervisor(conversation),
         )
-        text = _clean_text(cmd.text)
+        # A file may go without a caption; a reply with nothing at all may not.
+        text = _clean_text(cmd.text, may_be_empty=bool(cmd.attachments))
         await discard_pending_drafts(
             uow,
             conversation.id,
@@ -203,7 +204,13 @@ async def send_reply(cmd: SendReply, uow: UnitOfWork, clock: Clock) -> str:
             why="replied by hand",
         )
         message = await queue_reply(
-            uow, clock, conversation, text=text, author_id=member.id, source_ref=cmd.source_ref
+            uow,
+            clock,
+            conversation,
+            text=text,
+            author_id=member.id,
+            source_ref=cmd.source_ref,
+            attachments=list(cmd.attachments),
         )
         await record_action(
             uow, clock, conversation, actor=member.id, action="reply", kind="replied", after=text

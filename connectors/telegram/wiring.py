@@ -61,7 +61,13 @@ class TelegramStoreBots:
             )
             for account in accounts.values()
         }
-        channel = TelegramChannel(bots, db, clock, RateLimiter(config.per_chat_rate_per_second, 1))
+        channel = TelegramChannel(
+            bots,
+            db,
+            clock,
+            RateLimiter(config.per_chat_rate_per_second, 1),
+            media_root=Path(settings.storage.data_dir) / "media",
+        )
         return cls(
             accounts,
             bots,

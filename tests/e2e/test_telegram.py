@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from bot.config import Settings
 from bot.services.outbox_worker import WorkerSettings
 from bot.services.retry_policy import RetryPolicy
+from connectors.telegram.accounts import telegram_settings
 from main import RunningApp, start_app
 from storage.orm import audit_events, inbound_receipts, messages, telegram_blocked_chats
 from tests.support.config import (
@@ -32,6 +33,7 @@ from tests.support.config import (
 )
 from tests.support.console_client import wait_until
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.webhook_client import post_webhook, webhook_body
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 CUSTOMER = {"id": 5001, "is_bot": False, "first_name": "Olga", "language_code": "en"}
@@ -355,6 +357,142 @@ async def test_photos_and_documents_reach_the_team_topic(tg_app, fake, http):
     assert fake.file_content(shown["photo"]["photo"][0]["file_id"]) == b"\x89PNG fake photo bytes"
     assert fake.file_content(shown["document"]["document"]["file_id"]) == b"%PDF-1.4 invoice"
     assert any("It arrived broken" in m.get("text", "") for m in team_messages(fake))
+
+
+async def _customer_post(fake: FakeTelegram, http, app: RunningApp, text: str) -> dict:
+    await post_update(http, app, customer_says(fake, text))
+    await wait_until(lambda: any(text in m.get("text", "") for m in team_messages(fake)))
+    return next(m for m in team_messages(fake) if text in m.get("text", ""))
+
+
+def member_sends_file(
+    fake: FakeTelegram, who: str, to: dict[str, Any], kind: str, content: bytes, **extra: Any
+) -> dict[str, Any]:
+    """A member's reply in the team topic carrying a photo or a document."""
+    stored = fake.add_file(TELEGRAM_TEAM_TOKEN, content, "upload.bin")
+    media: Any = [{**stored, "width": 800, "height": 600}] if kind == "photo" else stored
+    return fake.user_message(
+        TELEGRAM_TEAM_TOKEN,
+        TELEGRAM_TEAM_CHAT,
+        member(who),
+        thread_id=to["message_thread_id"],
+        reply_to=to["message_id"],
+        **{kind: media},
+        **extra,
+    )
+
+
+def customer_received(fake: FakeTelegram, kind: str) -> list[dict[str, Any]]:
+    return [m for m in fake.messages(TELEGRAM_STORE_TOKEN, CHAT) if kind in m]
+
+
+def uploaded(call: Any, field: str) -> bytes:
+    """The bytes sent as a file part for `field` (aiogram names the part `attach://<id>`)."""
+    reference = str(call.params[field])
+    assert reference.startswith("attach://"), f"{field} was not uploaded: {reference}"
+    return call.files[reference.removeprefix("attach://")]
+
+
+async def _outbound_attachments(app: RunningApp) -> list[Any]:
+    async with app.db.read_sessions() as session:
+        rows = await session.execute(
+            select(messages.c.attachments).where(messages.c.direction == "out")
+        )
+        return [row[0] for row in rows]
+
+
+async def test_a_photo_reply_from_the_team_topic_reaches_the_customer_once_with_its_caption(
+    tg_app, fake, http
+):
+    customer_post = await _customer_post(fake, http, tg_app, "Which color is the scarf?")
+    photo = b"\xff\xd8\xff team photo of the scarf"
+    reply = member_sends_file(fake, "ana", customer_post, "photo", photo, caption="This one!")
+    assert await post_update(http, tg_app, reply, team=True) == 200
+
+    await wait_until(lambda: len(customer_received(fake, "photo")) == 1, within=10)
+    (received,) = customer_received(fake, "photo")
+    assert received["caption"] == "This one!"
+    assert fake.file_content(received["photo"][0]["file_id"]) == photo
+    (call,) = fake.calls_of("sendPhoto", TELEGRAM_STORE_TOKEN)
+    assert uploaded(call, "photo") == photo  # a multipart upload of the stored file
+    assert int(call.params["chat_id"]) == CHAT
+    (stored,) = await _outbound_attachments(tg_app)
+    assert [(a["kind"], a["size"]) for a in stored] == [("photo", len(photo))]
+    await asyncio.sleep(0.4)
+    assert len(fake.calls_of("sendPhoto", TELEGRAM_STORE_TOKEN)) == 1
+    assert fake.calls_of("sendMessage", TELEGRAM_STORE_TOKEN) == []  # the caption was enough
+
+
+async def test_a_document_reply_reaches_the_customer_as_a_document(tg_app, fake, http):
+    customer_post = await _customer_post(fake, http, tg_app, "Can I get my invoice?")
+    invoice = b"%PDF-1.4 the invoice the team sends"
+    reply = member_sends_file(
+        fake, "ana", customer_post, "document", invoice, caption="Your invoice"
+    )
+    reply["message"]["document"]["file_name"] = "invoice-1042.pdf"
+    assert await post_update(http, tg_app, reply, team=True) == 200
+
+    await wait_until(lambda: len(customer_received(fake, "document")) == 1, within=10)
+    (received,) = customer_received(fake, "document")
+    assert received["caption"] == "Your invoice"
+    assert fake.file_content(received["document"]["file_id"]) == invoice
+    (call,) = fake.calls_of("sendDocument", TELEGRAM_STORE_TOKEN)
+    assert uploaded(call, "document") == invoice
+    assert call.params["caption"] == "Your invoice"
+    (stored,) = await _outbound_attachments(tg_app)
+    assert [(a["kind"], a["name"]) for a in stored] == [("document", "invoice-1042.pdf")]
+    await asyncio.sleep(0.4)
+    assert len(fake.calls_of("sendDocument", TELEGRAM_STORE_TOKEN)) == 1
+
+    # A file needs no caption: it goes alone, with no empty caption or message.
+    receipt = b"%PDF-1.4 the receipt"
+    reply = member_sends_file(fake, "ana", customer_post, "document", receipt)
+    assert await post_update(http, tg_app, reply, team=True) == 200
+    await wait_until(lambda: len(customer_received(fake, "document")) == 2, within=10)
+    last = fake.calls_of("sendDocument", TELEGRAM_STORE_TOKEN)[-1]
+    assert uploaded(last, "document") == receipt and "caption" not in last.params
+    assert fake.calls_of("sendMessage", TELEGRAM_STORE_TOKEN) == []
+
+
+async def test_a_file_reply_by_a_client_is_refused_and_audited(tg_app, fake, http, tmp_path):
+    customer_post = await _customer_post(fake, http, tg_app, "Which color is the scarf?")
+    reply = member_sends_file(fake, "chen", customer_post, "photo", b"client photo")
+    assert await post_update(http, tg_app, reply, team=True) == 200
+
+    assert await count(tg_app, audit_events, audit_events.c.kind == "denied") == 1
+    assert any("Not allowed" in m.get("text", "") for m in team_messages(fake))
+    await asyncio.sleep(0.4)
+    assert customer_received(fake, "photo") == []
+    assert fake.calls_of("sendPhoto", TELEGRAM_STORE_TOKEN) == []
+    assert await count(tg_app, messages, messages.c.direction == "out") == 0
+    team_media = tmp_path / "data" / "media" / "telegram" / "team"
+    assert not team_media.exists() or list(team_media.iterdir()) == []  # nothing kept
+
+
+async def test_a_file_over_the_media_cap_is_not_downloaded_nor_sent(tg_app, fake, http):
+    customer_post = await _customer_post(fake, http, tg_app, "Can I get my invoice?")
+    reply = member_sends_file(fake, "ana", customer_post, "document", b"%PDF big")
+    reply["message"]["document"]["file_size"] = (
+        telegram_settings(tg_app.settings).max_media_bytes + 1
+    )
+    assert await post_update(http, tg_app, reply, team=True) == 200
+
+    assert any("larger than" in m.get("text", "") for m in team_messages(fake))
+    assert fake.calls_of("getFile", TELEGRAM_TEAM_TOKEN) == []
+    assert await count(tg_app, messages, messages.c.direction == "out") == 0
+
+
+async def test_a_file_reply_to_a_customer_on_another_channel_is_refused(tg_app, fake, http):
+    body = webhook_body("mk-1", "Is the blue scarf back?", customer_id="c-77", name="Mo")
+    assert (await post_webhook(http, tg_app.base_url, body))[0] == 202
+    await wait_until(lambda: any("blue scarf" in m.get("text", "") for m in team_messages(fake)))
+    customer_post = next(m for m in team_messages(fake) if "blue scarf" in m.get("text", ""))
+    reply = member_sends_file(fake, "ana", customer_post, "photo", b"photo", caption="Yes")
+    assert await post_update(http, tg_app, reply, team=True) == 200
+
+    assert any("cannot receive files" in m.get("text", "") for m in team_messages(fake))
+    assert await count(tg_app, messages, messages.c.direction == "out") == 0
+    assert fake.calls_of("getFile", TELEGRAM_TEAM_TOKEN) == []  # nothing was downloaded
 
 
 async def test_start_greets_in_the_store_tone(tg_app, fake, http):

@@ -7,7 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.ports import OutboundReply, ReplyAttachment
 from bot.workspaces.telegram.callback_data import ButtonData, Press
+from connectors.telegram.channel import CAPTION_LIMIT, reply_parts
 from connectors.telegram.text_parts import MESSAGE_LIMIT, split_text
 from connectors.telegram.webhook import secret_matches
 from tests.support.config import settings_dict
@@ -32,6 +34,32 @@ def test_a_5000_character_reply_is_cut_at_a_word_boundary() -> None:
 
 def test_a_giant_word_is_cut_hard() -> None:
     assert [len(p) for p in split_text("x" * 9000)] == [4096, 4096, 808]
+
+
+PHOTO = ReplyAttachment("photo", "photo.jpg", "telegram/team/1-U1.jpg", 10)
+DOCUMENT = ReplyAttachment("document", "invoice.pdf", "telegram/team/2-U2.pdf", 20)
+
+
+def _reply(text: str, *attachments: ReplyAttachment) -> OutboundReply:
+    return OutboundReply("send:m", "nw-telegram", "c", "m", "5001", text, None, attachments)
+
+
+def test_a_file_goes_first_and_carries_a_text_that_fits_in_a_caption() -> None:
+    assert reply_parts(_reply("Here it is", PHOTO, DOCUMENT)) == [
+        ("Here it is", PHOTO),
+        ("", DOCUMENT),
+    ]
+    assert reply_parts(_reply("", DOCUMENT)) == [("", DOCUMENT)]
+    assert reply_parts(_reply("Plain text")) == [("Plain text", None)]
+
+
+def test_a_text_too_long_for_a_caption_follows_the_file_as_messages() -> None:
+    text = ("word " * 1000).strip()  # 4,999 characters: two messages after the file
+    parts = reply_parts(_reply(text, PHOTO))
+    assert parts[0] == ("", PHOTO)
+    assert [attachment for _text, attachment in parts[1:]] == [None, None]
+    assert " ".join(part for part, _attachment in parts[1:]) == text
+    assert reply_parts(_reply("x" * CAPTION_LIMIT, PHOTO)) == [("x" * CAPTION_LIMIT, PHOTO)]
 
 
 def test_button_data_is_typed_and_small() -> None:

@@ -10,8 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
+from typing import Any
 
 from telegram import Message, ReplyParameters, Update
+from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.domain import commands
@@ -20,6 +23,13 @@ from bot.services.messagebus import MessageBus
 from bot.workspaces.telegram import render
 from bot.workspaces.telegram.callback_data import ButtonData, Press
 from bot.workspaces.telegram.mirror import target_name
+from bot.workspaces.telegram.team_media import (
+    FileRefused,
+    carries_files,
+    forget_files,
+    has_file,
+    store_files,
+)
 from storage import workspace_posts as wp
 from storage.database import Database
 
@@ -27,6 +37,13 @@ NOTE_PREFIX = "note:"
 ALERT_LIMIT = 200
 EDIT_HINT = "Reply to the draft card with the new text, then press “Send this edited reply”."
 ESCALATED_HERE = "escalated from Telegram"
+FILES_GO_TO_CUSTOMER_MESSAGES = (
+    "A photo or document goes to the customer as a reply to their message; "
+    "the draft card takes text edits only."
+)
+FILES_ONLY_ON_TELEGRAM = (
+    "This customer writes from another channel, which cannot receive files; nothing was sent."
+)
 
 
 @dataclass(frozen=True)
@@ -35,6 +52,9 @@ class TeamContext:
     db: Database
     members_by_user: Mapping[int, str]
     chats: frozenset[int]
+    media_root: Path
+    max_media_bytes: int
+    file_accounts: frozenset[str]  # channel accounts whose customers can receive files
 
     def actor(self, user_id: int) -> str:
         # Someone not in the config acts under a name no role matches: the core refuses it.
@@ -45,7 +65,10 @@ def add_team_handlers(application: Application, ctx: TeamContext) -> None:  # ty
     application.add_handler(CallbackQueryHandler(partial(on_press, ctx)))
     application.add_handler(
         MessageHandler(
-            filters.ChatType.GROUPS & filters.REPLY & filters.TEXT & ~filters.COMMAND,
+            filters.ChatType.GROUPS
+            & filters.REPLY
+            & (filters.TEXT | filters.PHOTO | filters.Document.ALL)
+            & ~filters.COMMAND,
             partial(on_reply, ctx),
         )
     )
@@ -92,7 +115,8 @@ async def on_reply(ctx: TeamContext, update: Update, _context: ContextTypes.DEFA
     if message is None or message.from_user is None or message.from_user.is_bot:
         return
     replied = message.reply_to_message
-    if message.chat.id not in ctx.chats or replied is None or not message.text:
+    text = message.text or message.caption or ""
+    if message.chat.id not in ctx.chats or replied is None or not (text or has_file(message)):
         return
     async with ctx.db.read_sessions() as session:
         found = await wp.find_post(session, target_name(message.chat.id), str(replied.message_id))
@@ -100,13 +124,16 @@ async def on_reply(ctx: TeamContext, update: Update, _context: ContextTypes.DEFA
         return  # a reply to something that is not ours
     conversation_id, item_key = found
     actor = ctx.actor(message.from_user.id)
-    text = message.text
     source = f"{target_name(message.chat.id)}:{message.message_id}"
     command: commands.Command
-    if text.lower().startswith(NOTE_PREFIX):
+    attachments: list[dict[str, Any]] = []
+    if text.lower().startswith(NOTE_PREFIX):  # notes keep their text; a file stays in the chat
         command = commands.AddNote(
             conversation_id, actor, text[len(NOTE_PREFIX) :].strip(), source_ref=source
         )
+    elif item_key.startswith("draft:") and has_file(message):
+        await _answer(message, FILES_GO_TO_CUSTOMER_MESSAGES)
+        return
     elif item_key.startswith("draft:"):
         await _answer(
             message,
@@ -114,11 +141,25 @@ async def on_reply(ctx: TeamContext, update: Update, _context: ContextTypes.DEFA
             render.confirm_edit_keyboard(item_key.removeprefix("draft:")),
         )
         return
+    elif has_file(message) and not await carries_files(ctx.db, conversation_id, ctx.file_accounts):
+        await _answer(message, f"⛔ {FILES_ONLY_ON_TELEGRAM}")
+        return
     else:
-        command = commands.SendReply(conversation_id, actor, text, source_ref=source)
+        try:
+            attachments = await store_files(message, ctx.media_root, ctx.max_media_bytes)
+        except FileRefused as refused:
+            await _answer(message, f"⛔ {refused}")
+            return
+        except TelegramError as failure:
+            await _answer(message, f"⛔ The file could not be downloaded ({failure.message}).")
+            return
+        command = commands.SendReply(
+            conversation_id, actor, text, source_ref=source, attachments=tuple(attachments)
+        )
     try:
         await ctx.bus.handle(command)
     except DomainError as refusal:
+        forget_files(attachments, ctx.media_root)
         await _answer(message, f"⛔ Not allowed: {refusal}")
 
 

@@ -101,6 +101,14 @@ class TelegramTeamWiring:
                 m.telegram_user_id: m.id for m in settings.members if m.telegram_user_id
             },
             chats=frozenset(place.chat_id for place in self.places.values()),
+            media_root=Path(settings.storage.data_dir) / "media",
+            max_media_bytes=telegram_settings(settings).max_media_bytes,
+            file_accounts=frozenset(
+                channel.id
+                for store in settings.stores
+                for channel in store.channels
+                if channel.kind == "telegram"
+            ),
         )
         add_team_handlers(self.application, context)
         self._db, self._clock = db, clock
