@@ -24,7 +24,7 @@ import aiohttp
 from aiohttp import web
 
 from bot import cli_triage, evidence_cli, pii_logging
-from bot.ai.wiring import build_drafter, build_triager, store_from
+from bot.ai.wiring import build_drafter, build_summarizer, build_triager, store_from
 from bot.bootstrap import Core, bootstrap
 from bot.clock import SystemClock
 from bot.config import (
@@ -359,6 +359,8 @@ async def start_app(
         topic_handlers={topics.MIRROR: MirrorRouter(mirrors)} if mirrors else None,
         lookup_for=lookups.get,
         triager=build_triager(settings, embedder, db),
+        summarizer=build_summarizer(settings, embedder),
+        summary_after=settings.summaries.after_customer_messages,
     )
 
     stop_event = asyncio.Event()
