@@ -12,6 +12,7 @@ from bot.ai.triage import LocalTriager
 from bot.config import Settings, StoreConfig
 from bot.domain.model import Store
 from bot.ports import Drafter, Summarizer
+from knowledge.articles import ArticleRecord, faq_articles
 from knowledge.embeddings import Embedder
 from storage.database import Database
 from storage.intent_examples import examples_loader
@@ -28,6 +29,15 @@ def build_triager(settings: Settings, embedder: Embedder, db: Database | None) -
         load_examples=examples_loader(db) if db is not None else None,
         threshold=settings.triage.intent_threshold,
     )
+
+
+def faq_of(config: StoreConfig) -> list[ArticleRecord]:
+    """The store's `[[stores.faq]]` as articles; entries without a language take the store's."""
+    entries = [
+        entry.model_copy(update={"language": entry.language or config.languages[0]})
+        for entry in config.faq
+    ]
+    return faq_articles(config.id, entries)  # type: ignore[arg-type]
 
 
 def store_from(config: StoreConfig) -> Store:
