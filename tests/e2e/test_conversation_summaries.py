@@ -62,3 +62,26 @@ async def test_the_header_shows_a_summary_once_the_customer_passed_the_threshold
             return any(e["reason"] == "handover" for e in await _summaries(app, conversation_id))
 
         await wait_until(handed_over, within=20)
+
+
+async def test_an_escalated_short_conversation_gets_a_handover_summary(app, http):
+    await post_webhook(
+        http, app.base_url, webhook_body("esc-1", "我的订单 #2088 还没到，怎么回事？", "c-9")
+    )
+    async with ConsoleClient(app, "sam") as lead:
+        listing = (await lead.get("/api/stores/northwind/conversations"))[1]["conversations"]
+        conversation_id = listing[0]["id"]
+        status, _ = await lead.post(
+            f"/api/conversations/{conversation_id}/escalate", {"reason": "VIP customer"}
+        )
+        assert status == 200
+
+        async def summarized() -> bool:
+            return bool((await _detail(lead, conversation_id))["conversation"]["summary"])
+
+        await wait_until(summarized, within=20)
+        summary = (await _detail(lead, conversation_id))["conversation"]["summary"]
+    assert summary.startswith("客户共 1 条消息")
+    assert "#2088" in summary
+    [event] = await _summaries(app, conversation_id)
+    assert event["reason"] == "handover" and event["language"] == "zh"
