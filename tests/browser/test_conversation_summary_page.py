@@ -6,21 +6,13 @@ import pytest
 from playwright.async_api import expect
 
 from tests.browser.test_chat_and_console import browser  # noqa: F401  (the fixture)
-from tests.support.webhook_client import post_webhook, webhook_body
+from tests.support.long_conversation import post_long_conversation
 
 pytestmark = pytest.mark.browser
 
-MESSAGES = [
-    "Hello, my order #1042 has not arrived yet.",
-    "The tracking for #1042 has not moved since Monday.",
-    "It is a present, I need it before Friday.",
-    "When will order #1042 arrive?",
-]
-
 
 async def test_the_thread_header_shows_the_summary(app, browser, http):  # noqa: F811
-    for number, text in enumerate(MESSAGES):
-        await post_webhook(http, app.base_url, webhook_body(f"page-{number}", text))
+    await post_long_conversation(http, app.base_url, "page")
     page = await (await browser.new_context(viewport={"width": 1400, "height": 900})).new_page()
     code = app.auth.sign_in_code("sam")
     await page.goto(f"{app.base_url}/console/signin?member=sam&code={code}")
