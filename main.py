@@ -24,7 +24,7 @@ import aiohttp
 from aiohttp import web
 
 from bot import cli_triage, evidence_cli, pii_logging
-from bot.ai.wiring import build_drafter, build_triager, store_from
+from bot.ai.wiring import build_drafter, build_summarizer, build_triager, faq_of, store_from
 from bot.bootstrap import Core, bootstrap
 from bot.clock import SystemClock
 from bot.config import (
@@ -73,7 +73,6 @@ from connectors.whatsapp import WhatsAppAccount
 from connectors.whatsapp.routes import whatsapp_routes
 from connectors.whatsapp.sender import WhatsAppSender
 from knowledge import cli as knowledge_cli
-from knowledge.articles import faq_articles
 from knowledge.batching import BatchingEmbedder
 from knowledge.embeddings import Embedder, LocalEmbedder
 from knowledge.index import KnowledgeIndex
@@ -114,14 +113,7 @@ def directory_from(settings: Settings) -> Directory:
 
 
 def articles_from(settings: Settings) -> list:  # type: ignore[type-arg]
-    articles = []
-    for store in settings.stores:
-        entries = [
-            entry.model_copy(update={"language": entry.language or store.languages[0]})
-            for entry in store.faq
-        ]
-        articles.extend(faq_articles(store.id, entries))  # type: ignore[arg-type]
-    return articles
+    return [article for store in settings.stores for article in faq_of(store)]
 
 
 def whatsapp_account_from(store: StoreConfig, channel: ChannelConfig) -> WhatsAppAccount:
@@ -369,6 +361,8 @@ async def start_app(
         topic_handlers={topics.MIRROR: MirrorRouter(mirrors)} if mirrors else None,
         lookup_for=lookups.get,
         triager=build_triager(settings, embedder, db),
+        summarizer=build_summarizer(settings, embedder),
+        summary_after=settings.summaries.after_customer_messages,
     )
 
     stop_event = asyncio.Event()

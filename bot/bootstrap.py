@@ -14,10 +14,11 @@ from bot.ports import (
     Drafter,
     Lookup,
     Retriever,
+    Summarizer,
     Triager,
     UnitOfWork,
 )
-from bot.services import conversation_admin, delivery, drafting, intake, review, topics
+from bot.services import conversation_admin, delivery, drafting, intake, review, summaries, topics
 from bot.services.customer_edits import revise_customer_message
 from bot.services.messagebus import Listener, MessageBus
 from bot.services.outbox_topics import CustomerSend, DraftJob
@@ -47,15 +48,25 @@ def bootstrap(
     topic_handlers: Mapping[str, TopicHandler] | None = None,
     lookup_for: Callable[[str], Lookup | None] = lambda _store_id: None,
     triager: Triager | None = None,
+    summarizer: Summarizer | None = None,
+    summary_after: int | None = None,
 ) -> Core:
     handlers = {
-        commands.ReceiveCustomerMessage: partial(intake.receive_customer_message, clock=clock),
+        commands.ReceiveCustomerMessage: partial(
+            intake.receive_customer_message, clock=clock, summary_after=summary_after
+        ),
         commands.DraftReply: partial(
             drafting.draft_reply,
             clock=clock,
             retriever=retriever,
             drafter=drafter,
             lookup_for=lookup_for,
+            triager=triager,
+        ),
+        commands.SummarizeConversation: partial(
+            summaries.summarize_conversation,
+            clock=clock,
+            summarizer=summarizer,
             triager=triager,
         ),
         commands.ApproveDraft: partial(review.approve_draft, clock=clock),
@@ -82,6 +93,7 @@ def bootstrap(
         {
             topics.DRAFT: DraftJob(bus),
             topics.CUSTOMER_SEND: CustomerSend(bus, channel_for),
+            topics.SUMMARIZE: summaries.SummarizeJob(bus),
             **(topic_handlers or {}),
         },
         limiter or RateLimiter(rate_per_second=5.0, burst=10),

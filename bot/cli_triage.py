@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from bot.ai.draft_evaluation import render_drafts, score_drafts
+from bot.ai.eval_drafting import KnowledgeFileError, evaluate_drafting
 from bot.ai.evaluation import EvalRow, read_labelled, render, score
 from bot.ai.triage import ExamplesLoader, LocalTriager
 from bot.ai.wiring import build_triager, store_from
@@ -50,6 +52,11 @@ def add_parser(subparsers: Any) -> None:
     evaluate.add_argument("--store", help="use this store's intents and risk policy")
     evaluate.add_argument("--intents", type=Path, help="few-shot examples CSV (sentence,label)")
     evaluate.add_argument("--threshold", type=float, help="fixed out-of-scope threshold")
+    evaluate.add_argument(
+        "--knowledge",
+        type=Path,
+        help="articles to draft from (folder of Markdown, CSV or JSON, as `knowledge import`)",
+    )
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
 
     intents = subparsers.add_parser("intents", help="a store's few-shot intent examples")
@@ -228,10 +235,12 @@ async def _evaluate(args: argparse.Namespace, settings: Settings | None) -> int:
     try:
         await triager.classifier(store.id)  # build (and calibrate) before timing messages
         rows = []
+        triages = []
         for item in items:
             started = time.perf_counter()
             triage = await triager.triage(store, item.text)
             elapsed = time.perf_counter() - started
+            triages.append(triage)
             rows.append(
                 EvalRow(
                     item=item,
@@ -244,14 +253,26 @@ async def _evaluate(args: argparse.Namespace, settings: Settings | None) -> int:
                     seconds=elapsed,
                 )
             )
+        drafts = None
+        if args.knowledge or any(item.expects_draft for item in items):
+            try:
+                drafted = await evaluate_drafting(
+                    args, settings, store, items, triages, LocalEmbedder()
+                )
+            except KnowledgeFileError as problem:
+                raise CliError(str(problem)) from None
+            drafts = score_drafts(drafted)
     finally:
         if db is not None:
             await db.dispose()
     report = score(rows)
     threshold = (await triager.classifier(store.id)).threshold
     if args.json:
-        print(json.dumps({**report.as_dict(), "threshold": threshold}, indent=2))
+        extra = {"drafting": drafts.as_dict()} if drafts else {}
+        print(json.dumps({**report.as_dict(), "threshold": threshold, **extra}, indent=2))
     else:
         print(render(report))
         print(f"\nout-of-scope threshold: {threshold:.3f}")
+        if drafts:
+            print("\n" + render_drafts(drafts))
     return 0

@@ -11,7 +11,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bot.config_ai import OpenAIConfig, RiskPolicyConfig, TemplateConfig, TriageConfig
+from bot.config_ai import (
+    OpenAIConfig,
+    RiskPolicyConfig,
+    SummariesConfig,
+    TemplateConfig,
+    TriageConfig,
+)
 from bot.digest_config import DigestConfig, SchedulerConfig
 from bot.domain.model import StoreMode
 from bot.domain.permissions import Role
@@ -364,6 +370,7 @@ class Settings(_Strict):
     slack: SlackConfig | None = None
     triage: TriageConfig = TriageConfig()
     openai: OpenAIConfig = OpenAIConfig()
+    summaries: SummariesConfig = SummariesConfig()
     telegram: TelegramConfig | None = None
     scheduler: SchedulerConfig = SchedulerConfig()
     digests: list[DigestConfig] = Field(default_factory=list)

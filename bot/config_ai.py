@@ -105,6 +105,15 @@ class TriageConfig(_Strict):
     intent_threshold: Annotated[float, Field(ge=0, le=1)] | None = None
 
 
+class SummariesConfig(_Strict):
+    """`[summaries]`: when a conversation gets a summary, and how long it may be."""
+
+    # Customer messages after which the thread header shows a summary (0 turns it off;
+    # escalations and takeovers always get one).
+    after_customer_messages: Annotated[int, Field(ge=0)] = 4
+    max_chars: Annotated[int, Field(ge=80, le=2000)] = 400
+
+
 class OpenAIConfig(_Strict):
     """`[openai]`: used when the key variable is set; the base URL makes any compatible API work."""
 

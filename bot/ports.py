@@ -95,6 +95,34 @@ class Drafter(Protocol):
     async def draft(self, request: DraftRequest) -> DraftProposal: ...
 
 
+@dataclass(frozen=True)
+class SummaryRequest:
+    """A conversation to summarize for its thread header or a handover.
+
+    `turns` are (direction, text) in order: "in" from the customer, "out" replies, "note"
+    internal; `intents` and `entities` come from triage of the customer's messages.
+    """
+
+    store: Store
+    language: str
+    turns: Sequence[tuple[str, str]]
+    intents: Sequence[str] = ()
+    entities: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    reason: str = "long"  # "long" (passed the threshold) or "handover"
+
+
+@dataclass(frozen=True)
+class ConversationSummary:
+    text: str
+    language: str
+    source: str  # "local" or the model's name
+    note: str = ""  # why a model summary fell back to the local one
+
+
+class Summarizer(Protocol):
+    async def summarize(self, request: SummaryRequest) -> ConversationSummary: ...
+
+
 class Triager(Protocol):
     """Language, intent, sentiment, entities, injection signals and risk of one message."""
 
@@ -228,6 +256,7 @@ class Repository(Protocol):
     async def get_message(self, message_id: str) -> Message | None: ...
     async def get_draft(self, draft_id: str) -> Draft | None: ...
     async def pending_drafts(self, conversation_id: str) -> list[Draft]: ...
+    async def conversation_messages(self, conversation_id: str) -> list[Message]: ...
     async def message_has_draft(self, message_id: str) -> bool: ...
     async def lock_customer(self, account_id: str, external_id: str) -> None: ...
     async def claim_inbound(self, account_id: str, external_id: str) -> bool: ...

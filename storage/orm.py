@@ -141,6 +141,9 @@ conversations = Table(
     Column("opened_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("resolved_at", UTCDateTime),
+    Column("summary", Text),
+    Column("summary_messages", Integer),
+    Column("summarized_at", UTCDateTime),
     Index("ix_conversations_store_updated", "store_id", "updated_at"),
     Index("ix_conversations_lookup", "store_id", "channel_account_id", "customer_id", "status"),
 )

@@ -120,6 +120,15 @@ class SqlRepository:
             )
         )
 
+    async def conversation_messages(self, conversation_id: str) -> list[Message]:
+        return list(
+            await self.session.scalars(
+                select(Message)
+                .where(Message.conversation_id == conversation_id)  # type: ignore[arg-type]
+                .order_by(Message.created_at, Message.id)  # type: ignore[arg-type]
+            )
+        )
+
     async def message_has_draft(self, message_id: str) -> bool:
         found = await self.session.scalar(
             select(Draft.id).where(Draft.message_id == message_id).limit(1)  # type: ignore[arg-type]

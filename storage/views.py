@@ -141,6 +141,8 @@ async def conversation_detail(session: AsyncSession, conversation_id: str) -> di
             "customer_id": head.customer_id,
             "opened_at": _iso(head.opened_at),
             "updated_at": _iso(head.updated_at),
+            "summary": head.summary,
+            "summarized_at": _iso(head.summarized_at) if head.summarized_at else None,
         },
         "messages": [
             {

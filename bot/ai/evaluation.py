@@ -24,6 +24,13 @@ class LabelledItem:
     intent: str | None = None
     sentiment: str | None = None
     high_risk: bool | None = None
+    # Drafting gold: the article a draft should cite and phrases its text should contain.
+    expected_article: str | None = None
+    answer_contains: tuple[str, ...] = ()
+
+    @property
+    def expects_draft(self) -> bool:
+        return bool(self.expected_article or self.answer_contains)
 
 
 @dataclass
@@ -71,11 +78,16 @@ def _item(record: dict[str, Any]) -> LabelledItem:
     text = str(record.get("text") or record.get("sentence") or "")
     label = record.get("intent") or record.get("label")
     risk = record.get("risk", record.get("high_risk"))
+    contains = record.get("answer_contains") or ()
+    if isinstance(contains, str):  # CSV: phrases separated by "|"
+        contains = [part for part in contains.split("|") if part.strip()]
     return LabelledItem(
         text=text,
         intent=normalize_label(str(label)) if label not in (None, "") else None,
         sentiment=str(record["sentiment"]).lower() if record.get("sentiment") else None,
         high_risk=None if risk in (None, "") else str(risk).lower() in HIGH_RISK_GOLD,
+        expected_article=str(record.get("expected_article") or "").strip() or None,
+        answer_contains=tuple(str(part).strip() for part in contains),
     )
 
 
@@ -83,7 +95,7 @@ def _ratio(numerator: float, denominator: float) -> float | None:
     return round(numerator / denominator, 4) if denominator else None
 
 
-def _percentile(values: Sequence[float], share: float) -> float:
+def percentile(values: Sequence[float], share: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
     return ordered[index]
@@ -130,8 +142,8 @@ def score(rows: Iterable[EvalRow]) -> Report:
         high_risk_recall=_ratio(sum(1 for r in risky if r.risk == "high"), len(risky)),
         high_risk_auto_sent=sum(1 for r in risky if r.route_in_auto_mode == "auto"),
         latency_ms={
-            "p50": round(_percentile(latencies, 0.5), 2),
-            "p95": round(_percentile(latencies, 0.95), 2),
+            "p50": round(percentile(latencies, 0.5), 2),
+            "p95": round(percentile(latencies, 0.95), 2),
             "max": round(max(latencies), 2),
         },
         misses=[

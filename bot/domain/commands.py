@@ -61,6 +61,13 @@ class EditAndSendDraft(Command):
 
 
 @dataclass(frozen=True)
+class SummarizeConversation(Command):
+    conversation_id: str
+    reason: str  # "long" or "handover"
+    outbox_item_id: int | None = None
+
+
+@dataclass(frozen=True)
 class Escalate(Command):
     conversation_id: str
     actor_id: str

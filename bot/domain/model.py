@@ -118,6 +118,11 @@ class Conversation:
     review_required: bool = False
     assignee_id: str | None = None
     resolved_at: datetime | None = None
+    # The latest summary for the thread header and handovers, and how many customer
+    # messages it covers.
+    summary: str | None = None
+    summary_messages: int | None = None
+    summarized_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:

@@ -19,6 +19,7 @@ from bot.domain.model import (
 )
 from bot.ports import Clock, UnitOfWork
 from bot.services import topics
+from bot.services.summaries import LONG, request_summary, summary_due
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class IntakeResult:
 
 
 async def receive_customer_message(
-    cmd: ReceiveCustomerMessage, uow: UnitOfWork, clock: Clock
+    cmd: ReceiveCustomerMessage, uow: UnitOfWork, clock: Clock, summary_after: int | None = None
 ) -> IntakeResult:
     now = clock.now()
     async with uow:
@@ -70,6 +71,8 @@ async def receive_customer_message(
         elif conversation.status == ConversationStatus.WAITING:
             conversation.status = ConversationStatus.OPEN
         conversation.updated_at = now
+        earlier = [] if opened else await uow.repo.conversation_messages(conversation.id)
+        customer_messages = 1 + sum(m.direction == Direction.IN for m in earlier)
 
         message = Message(
             id=new_id(),
@@ -103,6 +106,8 @@ async def receive_customer_message(
             store_id=account.store_id,
             conversation_id=conversation.id,
         )
+        if summary_due(customer_messages, summary_after):
+            await request_summary(uow, conversation, reason=LONG)
         uow.record(ConversationChanged(account.store_id, conversation.id))
         await uow.commit()
     return IntakeResult(duplicate=False, message_id=message.id, conversation_id=conversation.id)

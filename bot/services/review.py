@@ -35,6 +35,7 @@ from bot.services.actions import (
     record_action,
 )
 from bot.services.replies import discard_pending_drafts, queue_reply
+from bot.services.summaries import HANDOVER, request_summary
 
 MAX_TEXT = 20_000
 
@@ -159,6 +160,7 @@ async def escalate(cmd: Escalate, uow: UnitOfWork, clock: Clock) -> None:
             kind="escalated",
             reason=reason,
         )
+        await request_summary(uow, conversation, reason=HANDOVER)
         await uow.commit()
 
 
@@ -179,6 +181,7 @@ async def take_over(cmd: TakeOver, uow: UnitOfWork, clock: Clock) -> None:
         await record_action(
             uow, clock, conversation, actor=member.id, action="take_over", kind="taken_over"
         )
+        await request_summary(uow, conversation, reason=HANDOVER)
         await uow.commit()
 
 

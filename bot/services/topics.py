@@ -3,3 +3,4 @@
 DRAFT = "pipeline.draft"
 CUSTOMER_SEND = "customer.send"
 MIRROR = "workspace.mirror"
+SUMMARIZE = "conversation.summarize"

@@ -46,6 +46,7 @@ BUTTON_VALUE_LIMIT = 2000
 BUTTON_LABEL_LIMIT = 75  # Slack documents 75 for button text; slack_sdk enforces it
 BLOCKS_LIMIT = 50
 INPUT_LIMIT = 3000  # plain_text_input max_length and initial_value
+SUMMARY_LIMIT = 2000  # a conversation summary in the parent message (config caps it lower)
 NAME_LIMIT = 150  # a name shown inline: enough to recognise, short enough to stay one line
 
 ELLIPSIS = "…"
@@ -154,6 +155,9 @@ def parent_message(
         _context(f"*Store:* {_inline(store_raw)}", origin, f"*History:* {history}"),
         _context(*status_parts),
     ]
+    summary = str(conversation.get("summary") or "").strip()
+    if summary:
+        blocks.append(_context("*Summary:* " + _fit(summary, SUMMARY_LIMIT)))
     if previous_permalink:
         blocks.append(_section(f"Continues a thread that was lost: {_link(previous_permalink)}"))
 

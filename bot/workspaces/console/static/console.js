@@ -838,6 +838,7 @@
             assignee ? h('span', { class: 'muted' }, `assigned to ${assignee}`) : null,
             conv.opened_at ? h('span', { class: 'muted' }, 'opened ', timeEl(conv.opened_at, clockTime)) : null)),
         actions.length ? h('div', { class: 'thread-actions' }, actions) : null),
+      conv.summary ? h('p', { class: 'thread-summary', testid: 'thread-summary', title: 'Summary for the thread header and handovers' }, conv.summary) : null,
       noDraft && state.ui.escalating ? escalateForm() : null);
   }
 
