@@ -7,7 +7,8 @@ an instance is killed and restarted. Afterwards every inbound message is stored 
 and every approved reply reached the customer's callback; a resend after a kill may only
 happen to this receiver because it deduplicates by `Idempotency-Key`, and is counted.
 
-`STOREDESK_KILL_MESSAGES` sets the number of messages (the soak target uses 10,000).
+Each engine gets `STOREDESK_KILL_MESSAGES` messages (default 1,000: 2,000 in all across
+the three instances; `make soak` sends 5,000 each, 10,000 in all).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from tests.support.config import settings_dict
 from tests.support.fake_callback import FakeCallbackServer
 from tests.support.webhook_client import signed_headers, webhook_body
 
-MESSAGES = int(os.environ.get("STOREDESK_KILL_MESSAGES", "2000"))
+MESSAGES = int(os.environ.get("STOREDESK_KILL_MESSAGES", "1000"))
 KILL_EVERY = 300
 DUPLICATE_SHARE = 0.05
 SENDERS = 12
