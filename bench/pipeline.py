@@ -27,6 +27,7 @@ from knowledge.embeddings import LocalEmbedder
 from main import start_app
 from tests.support.config import WEBHOOK_SECRET, settings_dict
 
+AUTO_INTENTS = ["shipping", "payment", "return_exchange", "order_status", "product_question"]
 QUESTIONS = [
     "How long does shipping take?",
     "Which payment methods do you accept?",
@@ -180,6 +181,8 @@ async def drive(
 
 def bench_settings(data_dir: Path, callback_url: str) -> Settings:
     raw = settings_dict(data_dir, callback_url, mode="auto")
+    for store in raw["stores"]:  # the bench's questions are ones stores let Storedesk answer
+        store["risk"] = {"auto_intents": AUTO_INTENTS}
     raw["storage"]["database_url"] = f"sqlite+aiosqlite:///{data_dir / 'bench.db'}"
     raw["console"]["demo_sign_in"] = False
     # The bench measures the pipeline, not the per-account politeness limit.

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.pipeline import Callback, Result, drive, start_raw_forwarder
+from bench.pipeline import AUTO_INTENTS, Callback, Result, drive, start_raw_forwarder
 from bot.config import Settings
 from knowledge.embeddings import LocalEmbedder
 from main import start_app
@@ -70,6 +70,7 @@ def scale_settings(data_dir: Path, callback_url: str, stores: int, database_url:
                 "brand": f"Brand {k % 50}",
                 "languages": ["en"],
                 "mode": "auto",
+                "risk": {"auto_intents": AUTO_INTENTS},
                 "members": {"lead": "lead"},
                 "channels": [
                     {
