@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from storage.database import Database
@@ -38,17 +38,21 @@ async def remember_topic(
     db: Database, chat_id: int, store_id: str, thread_id: int, now: datetime
 ) -> int:
     """Keep the first topic recorded for a store; returns the one to use."""
+    values = {"chat_id": chat_id, "store_id": store_id, "thread_id": thread_id, "created_at": now}
+    if await _insert_once(db, telegram_topics, values):
+        return thread_id
+    existing = await topic_of(db, chat_id, store_id)
+    return existing if existing is not None else thread_id
+
+
+async def _insert_once(db: Database, table: Table, values: dict[str, object]) -> bool:
+    """Insert unless the key is already there (another instance won); True if inserted."""
     try:
         async with db.write_sessions() as session, session.begin():
-            await session.execute(
-                insert(telegram_topics).values(
-                    chat_id=chat_id, store_id=store_id, thread_id=thread_id, created_at=now
-                )
-            )
+            await session.execute(insert(table).values(**values))
     except IntegrityError:
-        existing = await topic_of(db, chat_id, store_id)
-        return existing if existing is not None else thread_id
-    return thread_id
+        return False
+    return True
 
 
 async def is_blocked(db: Database, account_id: str, chat_id: int) -> bool:
@@ -67,15 +71,13 @@ async def is_blocked(db: Database, account_id: str, chat_id: int) -> bool:
 async def mark_blocked(
     db: Database, account_id: str, chat_id: int, reason: str, now: datetime
 ) -> None:
-    try:
-        async with db.write_sessions() as session, session.begin():
-            await session.execute(
-                insert(telegram_blocked_chats).values(
-                    channel_account_id=account_id, chat_id=chat_id, reason=reason, blocked_at=now
-                )
-            )
-    except IntegrityError:
-        return  # already marked
+    values = {
+        "channel_account_id": account_id,
+        "chat_id": chat_id,
+        "reason": reason,
+        "blocked_at": now,
+    }
+    await _insert_once(db, telegram_blocked_chats, values)  # already marked is fine
 
 
 async def unblock(db: Database, account_id: str, chat_id: int) -> None:
