@@ -36,7 +36,7 @@ from bot.config import (
     load_settings,
 )
 from bot.domain.model import ChannelAccount
-from bot.domain.permissions import Member
+from bot.domain.permissions import Grant, Member, ScopeKind
 from bot.http import create_app
 from bot.ports import Clock, CustomerChannel, Drafter, Lookup
 from bot.services import topics
@@ -104,12 +104,44 @@ def directory_from(settings: Settings) -> Directory:
         for s in settings.stores
         for c in s.channels
     ]
-    roles: dict[str, dict[str, object]] = {m.id: {} for m in settings.members}
-    for store in settings.stores:
-        for member_id, role in store.members.items():
-            roles[member_id][store.id] = role
-    members = [Member(id=m.id, name=m.name, roles=roles[m.id]) for m in settings.members]  # type: ignore[arg-type]
-    return Directory(stores=stores, accounts=accounts, members=members)
+    grants = [
+        *(Grant(m.id, ScopeKind.ORGANIZATION, "", m.role) for m in settings.members if m.role),
+        *(
+            Grant(member_id, ScopeKind.CLIENT, client.id, role)
+            for client in settings.clients
+            for member_id, role in client.members.items()
+        ),
+        *(
+            Grant(member_id, ScopeKind.STORE, store.id, role)
+            for store in settings.stores
+            for member_id, role in store.members.items()
+        ),
+    ]
+    named_clients = {c.id: c.name for c in settings.clients}
+    for store in settings.stores:  # a client only named by its stores is still a client
+        if store.client is not None:
+            named_clients.setdefault(store.client, store.client)
+    return Directory(
+        stores=stores,
+        accounts=accounts,
+        members=[Member(id=m.id, name=m.name) for m in settings.members],
+        grants=grants,
+        clients=sorted(named_clients.items()),
+        identities=member_identities_from(settings),
+    )
+
+
+def member_identities_from(settings: Settings) -> list[tuple[str, str, str]]:
+    """Workspace identities the config names, so any surface can find the member."""
+    found: list[tuple[str, str, str]] = []
+    for m in settings.members:
+        if m.email:
+            found.append((m.id, "email", m.email.lower()))
+        if m.slack_user_id:
+            found.append((m.id, "slack", m.slack_user_id))
+        if m.telegram_user_id:
+            found.append((m.id, "telegram", str(m.telegram_user_id)))
+    return found
 
 
 def articles_from(settings: Settings) -> list:  # type: ignore[type-arg]

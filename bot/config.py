@@ -243,6 +243,17 @@ class MemberConfig(_Strict):
     token_env: str | None = Field(default=None, description="env var holding the sign-in token")
     slack_user_id: Annotated[str, Field(pattern=r"^[UW][A-Z0-9]{2,}$")] | None = None
     telegram_user_id: Annotated[int, Field(gt=0)] | None = None
+    role: Role | None = Field(
+        default=None, description="a role in every store (client and store grants are narrower)"
+    )
+
+
+class ClientConfig(_Strict):
+    """An agency's customer: owns stores; its members' roles reach all of its stores."""
+
+    id: Annotated[str, Field(pattern=SLUG)]
+    name: Annotated[str, Field(min_length=1)]
+    members: dict[str, Role] = Field(default_factory=dict)
 
 
 class ServerConfig(_Strict):
@@ -375,6 +386,7 @@ class Settings(_Strict):
     scheduler: SchedulerConfig = SchedulerConfig()
     digests: list[DigestConfig] = Field(default_factory=list)
     members: list[MemberConfig] = Field(default_factory=list)
+    clients: list[ClientConfig] = Field(default_factory=list)
     stores: Annotated[list[StoreConfig], Field(min_length=1)]
 
     @model_validator(mode="after")
@@ -388,6 +400,25 @@ class Settings(_Strict):
                 if member_id not in known:
                     raise ValueError(
                         f"store {store.id}: member {member_id!r} is not in [[members]]"
+                    )
+        return self
+
+    @model_validator(mode="after")
+    def _clients_known(self) -> Self:
+        _unique("clients", [c.id for c in self.clients])
+        known_members = {m.id for m in self.members}
+        for client in self.clients:
+            for member_id in client.members:
+                if member_id not in known_members:
+                    raise ValueError(
+                        f"client {client.id}: member {member_id!r} is not in [[members]]"
+                    )
+        declared = {c.id for c in self.clients}
+        if declared:
+            for store in self.stores:
+                if store.client is not None and store.client not in declared:
+                    raise ValueError(
+                        f"store {store.id}: client {store.client!r} is not in [[clients]]"
                     )
         return self
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.model import ChannelAccount, Store
-from bot.domain.permissions import Member
+from bot.domain.permissions import Grant, Member, ScopeKind
 from knowledge.articles import ArticleRecord
+from storage import grants as grant_rows
 from storage import knowledge
 from storage.audit import GENESIS, SYSTEM_CHAIN
-from storage.orm import audit_heads, member_roles, members
+from storage.orm import audit_heads, members
 
 CONFIG_SOURCE = "config"
 
@@ -24,6 +25,20 @@ class Directory:
     stores: Sequence[Store]
     accounts: Sequence[ChannelAccount]
     members: Sequence[Member]
+    grants: Sequence[Grant] = ()
+    clients: Sequence[tuple[str, str]] = ()  # (id, name)
+    identities: Sequence[tuple[str, str, str]] = ()  # (member id, kind, value)
+
+    def all_grants(self) -> list[Grant]:
+        """Grants named outright plus each member's store roles."""
+        return [
+            *self.grants,
+            *(
+                Grant(m.id, ScopeKind.STORE, store_id, role)
+                for m in self.members
+                for store_id, role in m.roles.items()
+            ),
+        ]
 
 
 async def sync_directory(session: AsyncSession, directory: Directory) -> None:
@@ -44,14 +59,10 @@ async def sync_directory(session: AsyncSession, directory: Directory) -> None:
         else:
             await session.execute(insert(members).values(id=member.id, name=member.name))
     await session.flush()
-    await session.execute(delete(member_roles))
-    rows = [
-        {"member_id": m.id, "store_id": store_id, "role": role.value}
-        for m in directory.members
-        for store_id, role in m.roles.items()
-    ]
-    if rows:
-        await session.execute(insert(member_roles), rows)
+    await grant_rows.sync_clients(session, directory.clients)
+    for member_id, kind, value in directory.identities:
+        await grant_rows.link_identity(session, member_id, kind, value)
+    await grant_rows.replace_config_grants(session, directory.all_grants(), datetime.now(UTC))
     # Chain heads exist before the first event, so concurrent first writers cannot race.
     heads = set((await session.execute(select(audit_heads.c.chain))).scalars())
     for chain in [SYSTEM_CHAIN, *(s.id for s in directory.stores)]:

@@ -110,6 +110,54 @@ member_roles = Table(
     Column("role", String(20), nullable=False),
 )
 
+# --- organization: clients, role grants, invitations --------------------------------------
+# `member_grants` is the truth (organization / client / store scope, from config or an
+# invitation); `member_roles` is its per-store expansion, rebuilt when grants change, so
+# every permission check stays one indexed read however many stores a client owns.
+
+clients = Table(
+    "clients",
+    metadata,
+    Column("id", NAME, primary_key=True),
+    Column("name", NAME, nullable=False),
+)
+
+member_grants = Table(
+    "member_grants",
+    metadata,
+    Column("member_id", NAME, ForeignKey("members.id"), primary_key=True),
+    Column("scope", String(20), primary_key=True),
+    Column("scope_id", NAME, primary_key=True),
+    Column("role", String(20), nullable=False),
+    Column("source", String(20), nullable=False),
+    Column("granted_by", NAME),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+member_identities = Table(
+    "member_identities",
+    metadata,
+    Column("kind", String(20), primary_key=True),
+    Column("value", NAME, primary_key=True),
+    Column("member_id", NAME, ForeignKey("members.id"), nullable=False),
+)
+
+invitations = Table(
+    "invitations",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("email", NAME, nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("scope", String(20), nullable=False),
+    Column("scope_id", NAME, nullable=False),
+    Column("invited_by", NAME, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("accepted_at", UTCDateTime()),
+    Column("member_id", NAME),
+)
+
 customers = Table(
     "customers",
     metadata,

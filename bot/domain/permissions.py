@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -27,6 +28,9 @@ class Action(StrEnum):
     REOPEN = "reopen"
     CHANGE_MODE = "change_mode"
     MANAGE_KNOWLEDGE = "manage_knowledge"  # edit articles, accept or reject proposals
+    REVIEW_QUEUE = "review_queue"  # see every draft awaiting review, with pass rates
+    INVITE = "invite"  # invite people and grant roles (within what the inviter holds)
+    COMMENT = "comment"  # a client's remark, reaching the team as an internal note
 
 
 _AGENT_ACTIONS = frozenset(
@@ -39,20 +43,72 @@ _AGENT_ACTIONS = frozenset(
         Action.RESOLVE,
         Action.ASSIGN,
         Action.REOPEN,
+        Action.COMMENT,
     }
 )
 _LEAD_ACTIONS = _AGENT_ACTIONS | {
     Action.RETRY_DELIVERY,
     Action.CHANGE_MODE,
     Action.MANAGE_KNOWLEDGE,
+    Action.REVIEW_QUEUE,
+    Action.INVITE,
 }
 ALLOWED: dict[Role, frozenset[Action]] = {
     Role.AGENT: _AGENT_ACTIONS,
     Role.LEAD: _LEAD_ACTIONS,
     Role.ADMIN: _LEAD_ACTIONS,
-    Role.CLIENT: frozenset({Action.VIEW}),
+    Role.CLIENT: frozenset({Action.VIEW, Action.COMMENT}),
 }
 SUPERVISORS = frozenset({Role.LEAD, Role.ADMIN})
+# The roles each role may hand out: a lead grows the team, only an admin makes leads.
+GRANTABLE: dict[Role, frozenset[Role]] = {
+    Role.ADMIN: frozenset(Role),
+    Role.LEAD: frozenset({Role.AGENT, Role.CLIENT}),
+    Role.AGENT: frozenset(),
+    Role.CLIENT: frozenset(),
+}
+
+
+class ScopeKind(StrEnum):
+    """How wide a grant reaches: every store, one client's stores, or one store."""
+
+    ORGANIZATION = "organization"
+    CLIENT = "client"
+    STORE = "store"
+
+
+_SPECIFICITY = {ScopeKind.ORGANIZATION: 0, ScopeKind.CLIENT: 1, ScopeKind.STORE: 2}
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One role over one scope; `scope_id` is empty for the organization."""
+
+    member_id: str
+    scope: ScopeKind
+    scope_id: str
+    role: Role
+
+    def covers(self, store_id: str, client_id: str | None) -> bool:
+        if self.scope == ScopeKind.ORGANIZATION:
+            return True
+        if self.scope == ScopeKind.CLIENT:
+            return client_id is not None and client_id == self.scope_id
+        return store_id == self.scope_id
+
+
+def effective_roles(grants: Iterable[Grant], stores: Mapping[str, str | None]) -> dict[str, Role]:
+    """Each store's role for one member: the most specific grant wins, so a member can be
+    lead for a whole client and only an agent in one of its stores (or the other way)."""
+    chosen: dict[str, tuple[int, Role]] = {}
+    for grant in grants:
+        rank = _SPECIFICITY[grant.scope]
+        for store_id, client_id in stores.items():
+            if grant.covers(store_id, client_id):
+                current = chosen.get(store_id)
+                if current is None or rank > current[0]:
+                    chosen[store_id] = (rank, grant.role)
+    return {store_id: role for store_id, (_, role) in chosen.items()}
 
 
 @dataclass(frozen=True)
@@ -85,3 +141,14 @@ class Member:
         if needs_supervisor and action == Action.SEND_REPLY and role not in SUPERVISORS:
             raise NotAuthorized(f"this reply needs a lead's approval; {self.id} is {role}")
         return role
+
+    def authorize_grant(self, role: Role, store_ids: Iterable[str]) -> None:
+        """Refuse a grant wider than what the granter holds: inviting needs the right in
+        every store the grant reaches, and a lead can only hand out agent or client."""
+        targets = sorted(store_ids)
+        if not targets:
+            raise NotAuthorized("the grant reaches no store")
+        for store_id in targets:
+            held = self.authorize(Action.INVITE, store_id)
+            if role not in GRANTABLE[held]:
+                raise NotAuthorized(f"a {held} may not grant {role} (store {store_id})")

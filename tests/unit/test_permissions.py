@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.domain.errors import NotAuthorized
-from bot.domain.permissions import Action, Member, Role
+from bot.domain.permissions import Action, Grant, Member, Role, ScopeKind, effective_roles
 
 STORE = "northwind"
 OTHER = "dragon"
@@ -19,13 +19,20 @@ AGENT_MAY = {
     Action.RESOLVE,
     Action.ASSIGN,
     Action.REOPEN,
+    Action.COMMENT,
 }
-LEAD_MAY = AGENT_MAY | {Action.RETRY_DELIVERY, Action.CHANGE_MODE, Action.MANAGE_KNOWLEDGE}
+LEAD_MAY = AGENT_MAY | {
+    Action.RETRY_DELIVERY,
+    Action.CHANGE_MODE,
+    Action.MANAGE_KNOWLEDGE,
+    Action.REVIEW_QUEUE,
+    Action.INVITE,
+}
 MATRIX = {
     Role.AGENT: AGENT_MAY,
     Role.LEAD: LEAD_MAY,
     Role.ADMIN: LEAD_MAY,
-    Role.CLIENT: {Action.VIEW},
+    Role.CLIENT: {Action.VIEW, Action.COMMENT},
 }
 
 
@@ -49,8 +56,8 @@ def test_role_matrix(role, action):
         assert STORE in str(refusal.value)
 
 
-@pytest.mark.parametrize("action", [a for a in Action if a is not Action.VIEW])
-def test_client_can_only_view(action):
+@pytest.mark.parametrize("action", [a for a in Action if a not in (Action.VIEW, Action.COMMENT)])
+def test_client_can_only_view_and_comment(action):
     client = member(Role.CLIENT)
     assert client.can(Action.VIEW, STORE)
     assert not client.can(action, STORE)
@@ -102,3 +109,63 @@ def test_roles_are_per_store():
     assert sam.can(Action.VIEW, OTHER)
     assert sam.visible_stores() == [OTHER, STORE]
     assert sam.role_in("elsewhere") is None
+
+
+# --- grants by scope ------------------------------------------------------------------------
+
+STORES = {"nw-de": "northwind", "nw-fr": "northwind", "dragon-cn": "dragon", "solo": None}
+
+
+def test_client_grant_reaches_only_that_clients_stores():
+    grants = [Grant("ana", ScopeKind.CLIENT, "northwind", Role.LEAD)]
+    assert effective_roles(grants, STORES) == {"nw-de": Role.LEAD, "nw-fr": Role.LEAD}
+
+
+def test_most_specific_grant_wins_in_both_directions():
+    grants = [
+        Grant("ana", ScopeKind.ORGANIZATION, "", Role.AGENT),
+        Grant("ana", ScopeKind.CLIENT, "northwind", Role.LEAD),
+        Grant("ana", ScopeKind.STORE, "nw-fr", Role.AGENT),
+        Grant("ana", ScopeKind.STORE, "dragon-cn", Role.LEAD),
+    ]
+    assert effective_roles(grants, STORES) == {
+        "nw-de": Role.LEAD,
+        "nw-fr": Role.AGENT,
+        "dragon-cn": Role.LEAD,
+        "solo": Role.AGENT,
+    }
+
+
+def test_store_without_client_is_not_reached_by_a_client_grant():
+    grants = [Grant("ana", ScopeKind.CLIENT, "northwind", Role.AGENT)]
+    assert "solo" not in effective_roles(grants, STORES)
+
+
+@pytest.mark.parametrize(
+    ("granter", "role", "allowed"),
+    [
+        (Role.ADMIN, Role.LEAD, True),
+        (Role.ADMIN, Role.ADMIN, True),
+        (Role.LEAD, Role.AGENT, True),
+        (Role.LEAD, Role.CLIENT, True),
+        (Role.LEAD, Role.LEAD, False),
+        (Role.LEAD, Role.ADMIN, False),
+        (Role.AGENT, Role.AGENT, False),
+        (Role.CLIENT, Role.CLIENT, False),
+    ],
+)
+def test_who_may_grant_what(granter, role, allowed):
+    person = member(granter)
+    if allowed:
+        person.authorize_grant(role, [STORE])
+    else:
+        with pytest.raises(NotAuthorized):
+            person.authorize_grant(role, [STORE])
+
+
+def test_a_grant_may_not_reach_beyond_the_granters_stores():
+    lead = member(Role.LEAD)
+    with pytest.raises(NotAuthorized, match=OTHER):
+        lead.authorize_grant(Role.AGENT, [STORE, OTHER])
+    with pytest.raises(NotAuthorized):
+        lead.authorize_grant(Role.AGENT, [])
