@@ -23,7 +23,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from bot import cli_triage, evidence_cli, pii_logging
+from bot import cli_members, cli_triage, evidence_cli, pii_logging
 from bot.ai.wiring import build_drafter, build_summarizer, build_triager, faq_of, store_from
 from bot.bootstrap import Core, bootstrap
 from bot.clock import SystemClock
@@ -45,6 +45,7 @@ from bot.services.rate_limit import RateLimiter
 from bot.services.retry_policy import RetryPolicy
 from bot.workspaces.console.auth import ConsoleAuth
 from bot.workspaces.console.knowledge_routes import knowledge_routes
+from bot.workspaces.console.members_routes import members_routes
 from bot.workspaces.console.metrics_routes import console_metrics_routes
 from bot.workspaces.console.routes import console_routes
 from bot.workspaces.mirror_router import MirrorRouter
@@ -412,6 +413,7 @@ async def start_app(
         console_routes(core.bus, db, feed, auth, stop_event, secure_cookies=secure),
         knowledge_routes(KnowledgeBase(db, retriever, clock), db, auth),
         console_metrics_routes(db, auth, clock, embedder),
+        members_routes(core.bus, db, auth, secure_cookies=secure),
     ]
     if settings.console.demo_sign_in:
         contributors.append(demo_marketplace_routes(webhook_accounts))
@@ -558,6 +560,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_triage.add_parser(sub)
     knowledge_cli.add_parser(sub)
     digest_cli.add_parser(sub)
+    cli_members.add_parser(sub)
     return parser
 
 
@@ -587,6 +590,8 @@ def cli(argv: list[str]) -> int:
         return asyncio.run(knowledge_cli.run(args, settings))
     if args.command == "digest":
         return asyncio.run(digest_cli.run(args, settings))
+    if args.command == "members":
+        return asyncio.run(cli_members.run(args, settings))
     return asyncio.run(_verify_audit(settings))
 
 

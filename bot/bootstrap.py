@@ -18,7 +18,16 @@ from bot.ports import (
     Triager,
     UnitOfWork,
 )
-from bot.services import conversation_admin, delivery, drafting, intake, review, summaries, topics
+from bot.services import (
+    conversation_admin,
+    delivery,
+    drafting,
+    intake,
+    membership,
+    review,
+    summaries,
+    topics,
+)
 from bot.services.customer_edits import revise_customer_message
 from bot.services.messagebus import Listener, MessageBus
 from bot.services.outbox_topics import CustomerSend, DraftJob
@@ -82,6 +91,10 @@ def bootstrap(
         commands.Reopen: partial(conversation_admin.reopen, clock=clock),
         commands.Release: partial(conversation_admin.release, clock=clock),
         commands.ChangeStoreMode: partial(conversation_admin.change_store_mode, clock=clock),
+        commands.InviteMember: partial(membership.invite_member, clock=clock),
+        commands.AcceptInvitation: partial(membership.accept_invitation, clock=clock),
+        commands.GrantByIdentity: partial(membership.grant_by_identity, clock=clock),
+        commands.RevokeGrant: partial(membership.revoke_grant, clock=clock),
         commands.ReviseCustomerMessage: partial(revise_customer_message, clock=clock),
         commands.RecordDelivery: delivery.record_delivery,
         commands.RecordDeliveryFailure: delivery.record_delivery_failure,

@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Any, Protocol, Self, runtime_checkable
 
 from bot.domain.events import Event
+from bot.domain.membership import Invitation
 from bot.domain.model import (
     ChannelAccount,
     Conversation,
@@ -19,7 +20,7 @@ from bot.domain.model import (
     Message,
     Store,
 )
-from bot.domain.permissions import Member
+from bot.domain.permissions import Grant, Member, ScopeKind
 from bot.domain.triage import Triage
 
 
@@ -240,6 +241,21 @@ class OutboxItem:
     in_doubt: bool = False
 
 
+class Memberships(Protocol):
+    """Who belongs to the team: grants by scope, workspace identities, invitations."""
+
+    async def stores_in(self, scope: ScopeKind, scope_id: str) -> list[str]: ...
+    async def put_grant(self, grant: Grant, *, source: str, granted_by: str | None) -> None: ...
+    async def remove_grant(self, grant: Grant) -> bool: ...
+    async def ensure_member(self, member_id: str, name: str) -> None: ...
+    async def member_ids(self) -> set[str]: ...
+    async def member_for_identity(self, kind: str, value: str) -> str | None: ...
+    async def link_identity(self, member_id: str, kind: str, value: str) -> None: ...
+    async def add_invitation(self, invitation: Invitation) -> None: ...
+    async def invitation_by_hash(self, token_hash: str) -> Invitation | None: ...
+    async def mark_accepted(self, invitation_id: str, member_id: str, at: datetime) -> bool: ...
+
+
 class Repository(Protocol):
     """What the services read and write; one implementation per storage engine."""
 
@@ -279,6 +295,7 @@ class UnitOfWork(Protocol):
     """One transaction: state changes, outbox rows and audit events commit together."""
 
     repo: Repository
+    memberships: Memberships
     events: list[Event]
 
     async def __aenter__(self) -> Self: ...

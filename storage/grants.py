@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.membership import Invitation
 from bot.domain.permissions import Grant, Role, ScopeKind, effective_roles
-from storage.orm import clients, member_grants, member_identities, member_roles, members, stores
+from storage.orm import (
+    clients,
+    invitations,
+    member_grants,
+    member_identities,
+    member_roles,
+    members,
+    stores,
+)
 
 CONFIG_SOURCE = "config"
 INVITE_SOURCE = "invite"
@@ -168,3 +177,83 @@ def _row(grant: Grant, source: str, granted_by: str | None, now: datetime) -> di
         "granted_by": granted_by,
         "created_at": now,
     }
+
+
+class SqlMemberships:
+    """The `Memberships` port over the unit of work's session."""
+
+    def __init__(self, session: AsyncSession, now: Callable[[], datetime]) -> None:
+        self._session = session
+        self._now = now
+
+    async def stores_in(self, scope: ScopeKind, scope_id: str) -> list[str]:
+        query = select(stores.c.id).order_by(stores.c.id)
+        if scope == ScopeKind.CLIENT:
+            query = query.where(stores.c.client_id == scope_id)
+        elif scope == ScopeKind.STORE:
+            query = query.where(stores.c.id == scope_id)
+        return list((await self._session.execute(query)).scalars())
+
+    async def put_grant(self, grant: Grant, *, source: str, granted_by: str | None) -> None:
+        await put_grant(self._session, grant, source=source, granted_by=granted_by, now=self._now())
+
+    async def remove_grant(self, grant: Grant) -> bool:
+        return await remove_grant(self._session, grant)
+
+    async def ensure_member(self, member_id: str, name: str) -> None:
+        await ensure_member(self._session, member_id, name)
+
+    async def member_ids(self) -> set[str]:
+        return await member_ids(self._session)
+
+    async def member_for_identity(self, kind: str, value: str) -> str | None:
+        return await member_for_identity(self._session, kind, value)
+
+    async def link_identity(self, member_id: str, kind: str, value: str) -> None:
+        await link_identity(self._session, member_id, kind, value)
+
+    async def add_invitation(self, invitation: Invitation) -> None:
+        await self._session.execute(
+            insert(invitations).values(
+                id=invitation.id,
+                token_hash=invitation.token_hash,
+                email=invitation.email,
+                role=invitation.role.value,
+                scope=invitation.scope.value,
+                scope_id=invitation.scope_id,
+                invited_by=invitation.invited_by,
+                created_at=invitation.created_at,
+                expires_at=invitation.expires_at,
+            )
+        )
+
+    async def invitation_by_hash(self, token_hash: str) -> Invitation | None:
+        row = (
+            await self._session.execute(
+                select(invitations).where(invitations.c.token_hash == token_hash)
+            )
+        ).first()
+        if row is None:
+            return None
+        return Invitation(
+            id=row.id,
+            token_hash=row.token_hash,
+            email=row.email,
+            role=Role(row.role),
+            scope=ScopeKind(row.scope),
+            scope_id=row.scope_id,
+            invited_by=row.invited_by,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            accepted_at=row.accepted_at,
+            member_id=row.member_id,
+        )
+
+    async def mark_accepted(self, invitation_id: str, member_id: str, at: datetime) -> bool:
+        """Only the first acceptance wins, even with two clicks racing."""
+        result = await self._session.execute(
+            update(invitations)
+            .where(invitations.c.id == invitation_id, invitations.c.accepted_at.is_(None))
+            .values(accepted_at=at, member_id=member_id)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]

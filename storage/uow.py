@@ -16,6 +16,7 @@ from bot.services.topics import MIRROR as MIRROR_TOPIC
 from storage import audit
 from storage import outbox as outbox_rows
 from storage.database import Database
+from storage.grants import SqlMemberships
 from storage.repository import SqlRepository
 
 DEFAULT_MAX_ATTEMPTS = 8
@@ -49,6 +50,7 @@ class SqlUnitOfWork:
         self._session = self._db.write_sessions()
         await self._session.begin()
         self.repo = SqlRepository(self._session, self._clock)
+        self.memberships = SqlMemberships(self._session, self._clock.now)
         return self
 
     async def __aexit__(

@@ -162,3 +162,42 @@ class ReviseCustomerMessage(Command):
 
     message_id: str
     text: str
+
+
+@dataclass(frozen=True)
+class InviteMember(Command):
+    """Invite an email address to a role over a store, a client's stores or every store."""
+
+    actor_id: str
+    email: str
+    role: str
+    scope: str
+    scope_id: str
+    valid_days: int = 7
+
+
+@dataclass(frozen=True)
+class AcceptInvitation(Command):
+    token: str
+    name: str
+
+
+@dataclass(frozen=True)
+class GrantByIdentity(Command):
+    """Grant a role to a Slack/Telegram/email identity at once (they already sign in there)."""
+
+    actor_id: str
+    kind: str
+    value: str
+    name: str
+    role: str
+    scope: str
+    scope_id: str
+
+
+@dataclass(frozen=True)
+class RevokeGrant(Command):
+    actor_id: str
+    member_id: str
+    scope: str
+    scope_id: str

@@ -142,6 +142,10 @@ class Member:
             raise NotAuthorized(f"this reply needs a lead's approval; {self.id} is {role}")
         return role
 
+    def can_grant(self, role: Role, store_id: str) -> bool:
+        held = self.role_in(store_id)
+        return held is not None and Action.INVITE in ALLOWED[held] and role in GRANTABLE[held]
+
     def authorize_grant(self, role: Role, store_ids: Iterable[str]) -> None:
         """Refuse a grant wider than what the granter holds: inviting needs the right in
         every store the grant reaches, and a lead can only hand out agent or client."""
