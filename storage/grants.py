@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.membership import Invitation
 from bot.domain.permissions import Grant, Role, ScopeKind, effective_roles
+from storage.database import Database
 from storage.orm import (
     clients,
     invitations,
@@ -257,3 +258,16 @@ class SqlMemberships:
             .values(accepted_at=at, member_id=member_id)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+IdentityLookup = Callable[[str, str], Awaitable[str | None]]
+
+
+def identity_lookup(db: Database) -> IdentityLookup:
+    """For workspace adapters: the member a Slack/Telegram/email identity was granted to."""
+
+    async def lookup(kind: str, value: str) -> str | None:
+        async with db.read_sessions() as session:
+            return await member_for_identity(session, kind, value)
+
+    return lookup

@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from bot import cli_members
+from bot.workspaces.slack.app import SlackDirectory
 from main import RunningApp, _parser
+from storage.grants import identity_lookup
 from storage.orm import audit_events
 from storage.repository import load_member
 from tests.support.console_client import ConsoleClient
@@ -162,6 +164,10 @@ async def test_grant_to_a_slack_identity_and_revoke(team_app, capsys):
     async with ConsoleClient(team_app, member_id) as console:
         _status, me = await console.get("/api/me")
         assert {s["id"]: s["role"] for s in me["stores"]} == {"dragon": "lead"}
+    # Slack presses by that user now act as the member, without a config change or restart.
+    slack_directory = SlackDirectory({}, frozenset(), identities=identity_lookup(team_app.db))
+    assert await slack_directory.resolve("U0NEWBIE", api=None) == member_id  # type: ignore[arg-type]
+    assert await slack_directory.resolve("U0OTHER", api=None) == "slack:U0OTHER"  # type: ignore[arg-type]
     # A lead may not take a lead's role away; an admin may.
     code, _out, err = await members_cli(
         team_app, capsys, "revoke", "--by", "sam", member_id, "--store", "dragon"

@@ -23,6 +23,7 @@ from bot.workspaces.slack.api import SlackApi
 from storage import inbound, views
 from storage import workspace_posts as wp
 from storage.database import Database
+from storage.grants import IdentityLookup
 
 NOTE_PREFIX = "note:"
 EVENT_SOURCE = "slack:events"
@@ -39,6 +40,8 @@ class SlackDirectory:
     members_by_user: Mapping[str, str]
     client_channels: frozenset[str]
     members_by_email: Mapping[str, str] = field(default_factory=dict)
+    # Members granted a role later (`storedesk members grant --slack-user`), from the database.
+    identities: IdentityLookup | None = None
     _learned: dict[str, str] = field(default_factory=dict)
     _looked_up: set[str] = field(default_factory=set)
 
@@ -50,6 +53,11 @@ class SlackDirectory:
     async def resolve(self, user_id: str, api: SlackApi) -> str:
         if user_id in self.members_by_user or user_id in self._learned:
             return self.actor(user_id)
+        if self.identities is not None:
+            granted = await self.identities("slack", user_id)
+            if granted:
+                self._learned[user_id] = granted
+                return granted
         if self.members_by_email and user_id not in self._looked_up:
             self._looked_up.add(user_id)
             email = await api.user_email(user_id)

@@ -22,6 +22,7 @@ from bot.workspaces.slack.app import SlackDirectory, build_slack_app
 from bot.workspaces.slack.mirror import SlackMirror, target_name
 from bot.workspaces.slack.slash_commands import register_slash_commands, store_channels
 from storage.database import Database
+from storage.grants import identity_lookup
 
 
 def needs_supervisor(conversation: dict[str, Any], draft: dict[str, Any]) -> bool:
@@ -75,6 +76,7 @@ class SlackWiring:
             members_by_email={
                 m.email.lower(): m.id for m in settings.members if m.email and not m.slack_user_id
             },
+            identities=identity_lookup(db),
         )
         app_token = slack.app_token()
         secret = None if app_token else slack.signing_secret()

@@ -32,6 +32,7 @@ from bot.workspaces.telegram.team_media import (
 )
 from storage import workspace_posts as wp
 from storage.database import Database
+from storage.grants import IdentityLookup
 
 NOTE_PREFIX = "note:"
 ALERT_LIMIT = 200
@@ -55,10 +56,15 @@ class TeamContext:
     media_root: Path
     max_media_bytes: int
     file_accounts: frozenset[str]  # channel accounts whose customers can receive files
+    # Members granted a role later (`storedesk members grant --telegram-user`).
+    identities: IdentityLookup | None = None
 
-    def actor(self, user_id: int) -> str:
-        # Someone not in the config acts under a name no role matches: the core refuses it.
-        return self.members_by_user.get(user_id) or f"telegram:{user_id}"
+    async def actor(self, user_id: int) -> str:
+        # Someone unknown acts under a name no role matches: the core refuses it.
+        known = self.members_by_user.get(user_id)
+        if known is None and self.identities is not None:
+            known = await self.identities("telegram", str(user_id))
+        return known or f"telegram:{user_id}"
 
 
 def add_team_handlers(application: Application, ctx: TeamContext) -> None:  # type: ignore[type-arg]
@@ -83,7 +89,7 @@ async def on_press(ctx: TeamContext, update: Update, _context: ContextTypes.DEFA
     if data is None or message is None or message.chat.id not in ctx.chats:
         await query.answer()
         return
-    actor = ctx.actor(query.from_user.id)
+    actor = await ctx.actor(query.from_user.id)
     command: commands.Command
     if data.press == Press.EDIT:
         await query.answer(EDIT_HINT, show_alert=True)
@@ -123,7 +129,7 @@ async def on_reply(ctx: TeamContext, update: Update, _context: ContextTypes.DEFA
     if found is None:
         return  # a reply to something that is not ours
     conversation_id, item_key = found
-    actor = ctx.actor(message.from_user.id)
+    actor = await ctx.actor(message.from_user.id)
     source = f"{target_name(message.chat.id)}:{message.message_id}"
     command: commands.Command
     attachments: list[dict[str, Any]] = []

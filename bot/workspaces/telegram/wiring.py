@@ -28,6 +28,7 @@ from connectors.telegram.polling import poll
 from connectors.telegram.webhook import webhook_handler
 from storage import inbound
 from storage.database import Database
+from storage.grants import identity_lookup
 
 ALLOWED_UPDATES = ["message", "callback_query"]
 DEDUPE_SOURCE = "telegram:team"
@@ -101,6 +102,7 @@ class TelegramTeamWiring:
                 m.telegram_user_id: m.id for m in settings.members if m.telegram_user_id
             },
             chats=frozenset(place.chat_id for place in self.places.values()),
+            identities=identity_lookup(db),
             media_root=Path(settings.storage.data_dir) / "media",
             max_media_bytes=telegram_settings(settings).max_media_bytes,
             file_accounts=frozenset(
