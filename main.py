@@ -40,6 +40,7 @@ from bot.domain.permissions import Grant, Member, ScopeKind
 from bot.http import create_app
 from bot.ports import Clock, CustomerChannel, Drafter, Lookup
 from bot.services import topics
+from bot.services.assist_hold import DEFAULT_HOLD_SECONDS
 from bot.services.outbox_worker import TopicHandler, WorkerSettings
 from bot.services.rate_limit import RateLimiter
 from bot.services.retry_policy import RetryPolicy
@@ -379,6 +380,7 @@ async def start_app(
             team_telegram.targets(store_id) if team_telegram else ()
         )
 
+    holds = {s.id: s.risk.assist_hold_seconds for s in settings.stores}
     core = bootstrap(
         uow_factory=unit_of_work_factory(db, clock, outbox.max_attempts, mirror_targets),
         clock=clock,
@@ -396,6 +398,7 @@ async def start_app(
         triager=build_triager(settings, embedder, db),
         summarizer=build_summarizer(settings, embedder),
         summary_after=settings.summaries.after_customer_messages,
+        assist_hold_for=lambda store_id: holds.get(store_id, DEFAULT_HOLD_SECONDS),
     )
 
     stop_event = asyncio.Event()

@@ -19,6 +19,7 @@ from bot.ports import (
     UnitOfWork,
 )
 from bot.services import (
+    assist_hold,
     conversation_admin,
     delivery,
     drafting,
@@ -59,6 +60,7 @@ def bootstrap(
     triager: Triager | None = None,
     summarizer: Summarizer | None = None,
     summary_after: int | None = None,
+    assist_hold_for: Callable[[str], float] | None = None,
 ) -> Core:
     handlers = {
         commands.ReceiveCustomerMessage: partial(
@@ -71,7 +73,10 @@ def bootstrap(
             drafter=drafter,
             lookup_for=lookup_for,
             triager=triager,
+            assist_hold_for=assist_hold_for or (lambda _store_id: assist_hold.DEFAULT_HOLD_SECONDS),
         ),
+        commands.ReleaseHeldDraft: partial(assist_hold.release_held_draft, clock=clock),
+        commands.CancelAutoSend: partial(assist_hold.cancel_auto_send, clock=clock),
         commands.SummarizeConversation: partial(
             summaries.summarize_conversation,
             clock=clock,
@@ -107,6 +112,7 @@ def bootstrap(
             topics.DRAFT: DraftJob(bus),
             topics.CUSTOMER_SEND: CustomerSend(bus, channel_for),
             topics.SUMMARIZE: summaries.SummarizeJob(bus),
+            topics.ASSIST_RELEASE: assist_hold.AssistReleaseJob(bus),
             **(topic_handlers or {}),
         },
         limiter or RateLimiter(rate_per_second=5.0, burst=10),

@@ -56,6 +56,9 @@ class RiskPolicyConfig(_Strict):
     keywords: list[KeywordRuleConfig] = Field(default_factory=list)
     public_channels: list[str] = Field(default_factory=list)
     mask_pii: bool = True
+    assist_hold_seconds: Annotated[float, Field(ge=5, le=3600)] = Field(
+        default=60.0, description="in `assist` mode, how long an auto-send waits to be cancelled"
+    )
 
     @model_validator(mode="after")
     def _money_and_disputes_stay_reviewed(self) -> Self:
@@ -85,6 +88,7 @@ class RiskPolicyConfig(_Strict):
             keywords=tuple(KeywordRule(k.pattern, Route(k.route), k.reason) for k in self.keywords),
             public_channels=frozenset(self.public_channels),
             mask_pii=self.mask_pii,
+            assist_hold_seconds=self.assist_hold_seconds,
         )
 
 

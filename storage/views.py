@@ -97,9 +97,11 @@ async def conversation_detail(session: AsyncSession, conversation_id: str) -> di
                 conversations,
                 customers.c.display_name.label("customer_name"),
                 channel_accounts.c.kind.label("channel_kind"),
+                stores.c.mode.label("store_mode"),
             )
             .join(customers, customers.c.id == conversations.c.customer_id)
             .join(channel_accounts, channel_accounts.c.id == conversations.c.channel_account_id)
+            .join(stores, stores.c.id == conversations.c.store_id)
             .where(conversations.c.id == conversation_id)
         )
     ).first()
@@ -136,6 +138,7 @@ async def conversation_detail(session: AsyncSession, conversation_id: str) -> di
             "customer_name": head.customer_name,
             "channel_account_id": head.channel_account_id,
             "channel_kind": head.channel_kind,
+            "store_mode": head.store_mode.value,
             "review_required": head.review_required,
             "assignee_id": head.assignee_id,
             "customer_id": head.customer_id,

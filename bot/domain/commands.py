@@ -201,3 +201,17 @@ class RevokeGrant(Command):
     member_id: str
     scope: str
     scope_id: str
+
+
+@dataclass(frozen=True)
+class ReleaseHeldDraft(Command):
+    """An `assist` store's hold ran out: send the draft unless someone stepped in."""
+
+    draft_id: str
+    outbox_item_id: int | None = None
+
+
+@dataclass(frozen=True)
+class CancelAutoSend(Command):
+    draft_id: str
+    actor_id: str

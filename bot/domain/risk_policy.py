@@ -117,6 +117,7 @@ class RiskPolicy:
     keywords: Sequence[KeywordRule] = ()
     public_channels: frozenset[str] = frozenset()
     mask_pii: bool = True  # mask PII in what goes to an external model
+    assist_hold_seconds: float = 60.0  # how long an `assist` store holds an auto-send
 
     def keyword_hits(self, text: str) -> list[KeywordRule]:
         return [rule for rule in self.keywords if re.search(rule.pattern, text, re.IGNORECASE)]
@@ -198,13 +199,18 @@ def decide_route(
     mode: StoreMode, risk: RiskAssessment, *, confident: bool, under_review: bool = False
 ) -> Route:
     """Mandatory reasons and conversations a lead owns go to a lead (never a bare takeover,
-    which an agent could answer); then the policy's floor; only `auto` stores send alone."""
+    which an agent could answer); then the policy's floor. A `pilot` store's drafts are for
+    leads only; `assist` and `auto` stores may send the intents they allow without a person
+    (`assist` after a hold anyone can cancel, which the drafting service applies)."""
     if risk.mandatory or under_review:
         return Route.REVIEW
     if risk.floor in (Route.REVIEW, Route.TAKEOVER):
         return risk.floor
     if not confident:
         return Route.TAKEOVER
-    if mode == StoreMode.AUTO and risk.floor == Route.AUTO and risk.auto_allowed:
+    if mode == StoreMode.PILOT:
+        return Route.REVIEW
+    sends_alone = mode in (StoreMode.AUTO, StoreMode.ASSIST)
+    if sends_alone and risk.floor == Route.AUTO and risk.auto_allowed:
         return Route.AUTO
     return Route.DRAFT

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from bot.domain.commands import DraftReply
 from bot.domain.errors import NotFound
 from bot.domain.events import ConversationChanged
-from bot.domain.model import ConversationStatus, Draft, DraftStatus, Route, new_id
+from bot.domain.model import ConversationStatus, Draft, DraftStatus, Route, StoreMode, new_id
 from bot.domain.risk_policy import decide_route
 from bot.domain.triage import triage_text
 from bot.ports import (
@@ -22,9 +22,9 @@ from bot.ports import (
     UnitOfWork,
 )
 from bot.services import lookups
+from bot.services.assist_hold import AUTO_ACTOR, DEFAULT_HOLD_SECONDS, hold_auto_send
 from bot.services.replies import discard_pending_drafts, queue_reply
 
-AUTO_ACTOR = "storedesk:auto"
 SYSTEM_ACTOR = "storedesk"
 
 
@@ -42,6 +42,7 @@ async def draft_reply(
     drafter: Drafter,
     lookup_for: Callable[[str], Lookup | None] = lambda _store_id: None,
     triager: Triager | None = None,
+    assist_hold_for: Callable[[str], float] = lambda _store_id: DEFAULT_HOLD_SECONDS,
 ) -> DraftOutcome:
     outbox_item_id = cmd.outbox_item_id
     # Read what we need, then do the slow work outside any write transaction.
@@ -172,7 +173,9 @@ async def draft_reply(
             conversation.status = ConversationStatus.REVIEW
         elif conversation.status != ConversationStatus.ESCALATED:
             conversation.status = ConversationStatus.OPEN
-        if route == Route.AUTO:
+        if route == Route.AUTO and store.mode == StoreMode.ASSIST:
+            await hold_auto_send(uow, draft, conversation, assist_hold_for(store.id))
+        elif route == Route.AUTO:
             await queue_reply(
                 uow, clock, conversation, text=draft.text, author_id=AUTO_ACTOR, draft=draft
             )

@@ -173,6 +173,13 @@ def console_routes(
             detail = await views.conversation_detail(session, request.match_info["id"])
         if detail is None or not member.can(Action.VIEW, detail["conversation"]["store_id"]):
             raise NotFound("conversation does not exist")
+        store_id = detail["conversation"]["store_id"]
+        if detail["conversation"]["store_mode"] == "pilot" and not member.can(
+            Action.REVIEW_QUEUE, store_id
+        ):
+            # Pilot drafts are for leads: others see the thread, not what the AI proposed.
+            detail["draft"] = None
+            detail["events"] = [e for e in detail["events"] if e["kind"] != "drafted"]
         detail["permissions"] = permissions(member, detail)
         return web.json_response(detail)
 
@@ -220,6 +227,10 @@ def console_routes(
         router.add_post(
             "/api/drafts/{id}/approve",
             action(lambda r, actor, _b: commands.ApproveDraft(r.match_info[m], actor)),
+        )
+        router.add_post(
+            "/api/drafts/{id}/cancel-auto-send",
+            action(lambda r, actor, _b: commands.CancelAutoSend(r.match_info[m], actor)),
         )
         router.add_post(
             "/api/drafts/{id}/edit",

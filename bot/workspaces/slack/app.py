@@ -197,6 +197,22 @@ def build_slack_app(
             commands.Escalate,
         )
 
+    @app.action(blocks.CANCEL_AUTO)
+    async def cancel_auto(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        found = await draft_conversation(action["value"])
+        if found is None or await refuse_in_client_channel(
+            body, found["conversation_id"], "cancel_auto_send"
+        ):
+            return
+        channel, user, thread_ts = where(body)
+        await run(
+            commands.CancelAutoSend(action["value"], await directory.resolve(user, api)),
+            channel=channel,
+            user=user,
+            thread_ts=thread_ts,
+        )
+
     @app.action(blocks.TAKE_OVER)
     async def take_over(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()

@@ -31,6 +31,7 @@ APPROVE = "sd_approve"
 EDIT = "sd_edit"
 ESCALATE = "sd_escalate"
 TAKE_OVER = "sd_take_over"
+CANCEL_AUTO = "sd_cancel_auto"
 EDIT_SUBMIT = "sd_edit_submit"
 ESCALATE_SUBMIT = "sd_escalate_submit"
 EDIT_INPUT_BLOCK = "sd_edit_text"
@@ -205,8 +206,12 @@ def draft_card(
     needs_supervisor: bool,
     decided: Mapping[str, Any] | None = None,
     conversation_id: str | None = None,
+    pilot: bool = False,
 ) -> Rendered:
     """The AI draft with its grounds, and the buttons to act on it while it is pending.
+
+    In a `pilot` store a pending draft is for leads only: the channel sees that one is
+    waiting in the console's review queue, not its text.
 
     Posting it again with `decided` updates the card in place: the buttons give way to a
     line saying who did what, so nobody acts twice on one draft. Escalate and Take over
@@ -219,6 +224,12 @@ def draft_card(
     route = str(draft.get("route") or "")
     has_answer = bool(draft.get("confident", True)) and bool(text.strip())
     pending = decided is None
+    if pilot and pending:
+        line = (
+            ":lock: *Pilot mode* — an AI draft waits for a lead in the console's review queue;"
+            " only leads see it, and nothing is sent without them."
+        )
+        return _fallback("AI draft waiting for a lead (pilot mode)"), _serialize([_section(line)])
 
     blocks: list[Block] = []
     if has_answer:
@@ -248,7 +259,9 @@ def draft_card(
         target = conversation_id or draft.get("conversation_id")
         if not target:
             raise ValueError("an interactive draft card needs the conversation id")
-        blocks.append(_draft_actions(draft_id, str(target), approvable=has_answer))
+        blocks.append(
+            _draft_actions(draft_id, str(target), approvable=has_answer, held=route == "auto")
+        )
     return _fallback(fallback), _serialize(blocks)
 
 
@@ -270,6 +283,14 @@ def event_line(event: Mapping[str, Any], *, actor_name: str) -> Rendered | None:
         assignee = _one_line(str(data.get("after") or "someone"))
         head = f":busts_in_silhouette: *Assigned* to {_inline(assignee)} by {actor}"
         plain = f"Assigned to {assignee} by {actor_raw}"
+    elif kind == "auto_send_held":
+        seconds = data.get("hold_seconds")
+        wait = f"{round(float(seconds))} s" if isinstance(seconds, int | float) else "a moment"
+        head = f":hourglass_flowing_sand: *Sends by itself in {wait}* unless someone acts"
+        plain = f"Sends by itself in {wait} unless someone acts"
+    elif kind == "auto_send_cancelled":
+        head = f":raised_hand: *Auto-send cancelled* by {actor}: a person sends this one"
+        plain = f"Auto-send cancelled by {actor_raw}: a person sends this one"
     elif kind == "released":
         head = f":robot_face: *Released* by {actor}: drafting resumes"
         plain = f"Released by {actor_raw}: drafting resumes"
@@ -370,7 +391,9 @@ def escalate_modal(conversation_id: str) -> dict[str, Any]:
     ).to_dict()
 
 
-def _draft_actions(draft_id: str, conversation_id: str, *, approvable: bool) -> ActionsBlock:
+def _draft_actions(
+    draft_id: str, conversation_id: str, *, approvable: bool, held: bool = False
+) -> ActionsBlock:
     buttons: list[ButtonElement] = []
     if approvable:
         buttons.append(_button(APPROVE, "Approve & send", draft_id, style="primary"))
@@ -379,6 +402,8 @@ def _draft_actions(draft_id: str, conversation_id: str, *, approvable: bool) -> 
         _button(ESCALATE, "Escalate", conversation_id, style="danger"),
         _button(TAKE_OVER, "Take over", conversation_id),
     ]
+    if held:  # an `assist` store's draft, due to go out by itself
+        buttons.append(_button(CANCEL_AUTO, "Cancel auto-send", draft_id))
     return ActionsBlock(block_id=DRAFT_ACTIONS_BLOCK, elements=buttons)
 
 

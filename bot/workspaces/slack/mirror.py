@@ -27,6 +27,8 @@ from storage.database import Database
 
 SHOWN_EVENTS = frozenset(
     {
+        "auto_send_held",
+        "auto_send_cancelled",
         "escalated",
         "taken_over",
         "assigned",
@@ -272,6 +274,7 @@ class SlackMirror:
                 needs_supervisor=self._needs_supervisor(conversation, draft),
                 decided=decided,
                 conversation_id=conversation["id"],
+                pilot=conversation.get("store_mode") == "pilot",
             )
             timeline.append(
                 (draft["created_at"], 1, Item(f"draft:{draft['id']}", text, card, True))

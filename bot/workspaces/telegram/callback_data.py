@@ -14,6 +14,7 @@ class Press(StrEnum):
     SEND_EDIT = "s"  # id: draft; sends the member's reply the prompt answers
     ESCALATE = "x"  # id: conversation
     TAKE_OVER = "t"  # id: conversation
+    CANCEL_AUTO = "c"  # id: draft; an `assist` store's held auto-send
 
 
 @dataclass(frozen=True)

@@ -104,6 +104,8 @@ async def on_press(ctx: TeamContext, update: Update, _context: ContextTypes.DEFA
         command = commands.EditAndSendDraft(data.ref, actor, edited)
     elif data.press == Press.ESCALATE:
         command = commands.Escalate(data.ref, actor, ESCALATED_HERE)
+    elif data.press == Press.CANCEL_AUTO:
+        command = commands.CancelAutoSend(data.ref, actor)
     else:
         command = commands.TakeOver(data.ref, actor)
     try:

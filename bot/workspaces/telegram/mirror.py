@@ -34,7 +34,17 @@ from storage.database import Database
 
 TARGET_KIND = "telegram"
 SHOWN_EVENTS = frozenset(
-    {"escalated", "taken_over", "released", "reopened", "resolved", "delivery_failed", "denied"}
+    {
+        "escalated",
+        "taken_over",
+        "released",
+        "reopened",
+        "resolved",
+        "delivery_failed",
+        "denied",
+        "auto_send_held",
+        "auto_send_cancelled",
+    }
 )
 MEDIA_SENDERS = {"photo": "send_photo", "document": "send_document", "voice": "send_voice"}
 
@@ -259,8 +269,13 @@ class TelegramMirror:
             if draft["status"] == "discarded" and not draft["confident"]:
                 continue
             decided = self._decision(draft, customer)
-            keyboard = render.draft_keyboard(draft, conversation["id"]) if not decided else None
-            text = render.draft_text(draft, decided)
+            pilot = conversation.get("store_mode") == "pilot"
+            keyboard = (
+                render.draft_keyboard(draft, conversation["id"])
+                if not decided and not pilot
+                else None
+            )
+            text = render.draft_text(draft, decided, pilot=pilot)
             timeline.append(
                 (draft["created_at"], 1, Item(f"draft:{draft['id']}", text, keyboard, True))
             )

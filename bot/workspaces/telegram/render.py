@@ -59,7 +59,15 @@ def skipped_media_text(attachment: Mapping[str, Any], customer: str) -> str:
     return f"📎 {customer} sent a {attachment.get('kind', 'file')}: {attachment.get('skipped')}"
 
 
-def draft_text(draft: Mapping[str, Any], decided: str | None) -> str:
+PILOT_DRAFT = (
+    "🔒 Pilot mode: an AI draft waits for a lead in the console's review queue; only leads "
+    "see it, and nothing is sent without them."
+)
+
+
+def draft_text(draft: Mapping[str, Any], decided: str | None, *, pilot: bool = False) -> str:
+    if pilot and not decided:
+        return PILOT_DRAFT
     head = f"📝 Draft reply ({draft['route']}, {draft['language']})"
     if not draft["confident"]:
         head = "📝 No grounded draft: write the reply yourself"
@@ -91,7 +99,12 @@ def draft_keyboard(draft: Mapping[str, Any], conversation_id: str) -> InlineKeyb
         _button("🚨 Escalate", Press.ESCALATE, conversation_id),
         _button("👤 Take over", Press.TAKE_OVER, conversation_id),
     ]
-    return InlineKeyboardMarkup([row for row in (first_row, second_row) if row])
+    third_row = (
+        [_button("✋ Cancel auto-send", Press.CANCEL_AUTO, draft["id"])]
+        if draft["route"] == "auto"
+        else []
+    )
+    return InlineKeyboardMarkup([row for row in (first_row, second_row, third_row) if row])
 
 
 def confirm_edit_keyboard(draft_id: str) -> InlineKeyboardMarkup:
@@ -107,6 +120,8 @@ def event_text(event: Mapping[str, Any], actor: str) -> str | None:
         "resolved": f"✅ Resolved by {actor}",
         "reopened": f"🔄 Reopened by {actor}",
         "released": f"🤖 Released by {actor}: drafting resumes",
+        "auto_send_held": "⏳ Sends by itself after a short hold unless someone acts",
+        "auto_send_cancelled": f"✋ Auto-send cancelled by {actor}: a person sends this one",
         "delivery_failed": f"❌ Delivery to the customer failed: {payload.get('error') or ''}",
         "denied": (f"⛔ {actor} was not allowed to {action}: {payload.get('reason') or ''}"),
     }

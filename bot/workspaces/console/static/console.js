@@ -462,6 +462,10 @@
       () => { state.ui = freshUi(draft.id); });
   }
 
+  function cancelAutoSend(draft) {
+    runAction('cancel-auto', () => api('POST', `/api/drafts/${enc(draft.id)}/cancel-auto-send`, {}));
+  }
+
   function sendEdited(draft) {
     const text = state.ui.editText.trim();
     if (!text) {
@@ -1093,10 +1097,16 @@
       }
       if (canEscalate) actions.push(escalateButton(busy));
       if (canTakeOver) actions.push(takeoverButton(busy));
+      if (draft.route === 'auto' && !readOnly && Boolean(perms.escalate)) {
+        actions.push(button('Cancel auto-send', {
+          class: 'btn btn-ghost', testid: 'btn-cancel-auto', disabled: busy, onclick: () => cancelAutoSend(draft),
+        }));
+      }
     }
 
     let hint = null;
     if (readOnly) hint = 'Read-only: you can see this draft but not act on it.';
+    else if (draft.route === 'auto') hint = 'Assist mode: this reply goes out by itself after a short hold unless someone acts or cancels.';
     else if (needsReview && !maySend) hint = 'This reply needs a lead’s approval before it can be sent. Escalate or add a note for your lead.';
 
     return h('section', {
