@@ -56,7 +56,7 @@ class RiskPolicyConfig(_Strict):
     keywords: list[KeywordRuleConfig] = Field(default_factory=list)
     public_channels: list[str] = Field(default_factory=list)
     mask_pii: bool = True
-    assist_hold_seconds: Annotated[float, Field(ge=5, le=3600)] = Field(
+    assist_hold_seconds: Annotated[float, Field(ge=1, le=3600)] = Field(
         default=60.0, description="in `assist` mode, how long an auto-send waits to be cancelled"
     )
 
