@@ -23,7 +23,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from bot import cli_members, cli_triage, evidence_cli, pii_logging
+from bot import cli_members, cli_rollout, cli_triage, evidence_cli, pii_logging
 from bot.ai.wiring import build_drafter, build_summarizer, build_triager, faq_of, store_from
 from bot.bootstrap import Core, bootstrap
 from bot.clock import SystemClock
@@ -48,6 +48,7 @@ from bot.workspaces.console.auth import ConsoleAuth
 from bot.workspaces.console.knowledge_routes import knowledge_routes
 from bot.workspaces.console.members_routes import members_routes
 from bot.workspaces.console.metrics_routes import console_metrics_routes
+from bot.workspaces.console.review_routes import review_routes
 from bot.workspaces.console.routes import console_routes
 from bot.workspaces.mirror_router import MirrorRouter
 from bot.workspaces.slack.digest_target import SlackDigestTarget
@@ -417,6 +418,7 @@ async def start_app(
         knowledge_routes(KnowledgeBase(db, retriever, clock), db, auth),
         console_metrics_routes(db, auth, clock, embedder),
         members_routes(core.bus, db, auth, secure_cookies=secure),
+        review_routes(db, auth, clock, embedder),
     ]
     if settings.console.demo_sign_in:
         contributors.append(demo_marketplace_routes(webhook_accounts))
@@ -564,6 +566,7 @@ def _parser() -> argparse.ArgumentParser:
     knowledge_cli.add_parser(sub)
     digest_cli.add_parser(sub)
     cli_members.add_parser(sub)
+    cli_rollout.add_parser(sub)
     return parser
 
 
@@ -595,6 +598,8 @@ def cli(argv: list[str]) -> int:
         return asyncio.run(digest_cli.run(args, settings))
     if args.command == "members":
         return asyncio.run(cli_members.run(args, settings))
+    if args.command == "rollout":
+        return asyncio.run(cli_rollout.run(args, settings))
     return asyncio.run(_verify_audit(settings))
 
 

@@ -85,6 +85,7 @@ def bootstrap(
         ),
         commands.ApproveDraft: partial(review.approve_draft, clock=clock),
         commands.EditAndSendDraft: partial(review.edit_and_send_draft, clock=clock),
+        commands.RejectDraft: partial(review.reject_draft, clock=clock),
         commands.Escalate: partial(review.escalate, clock=clock),
         commands.TakeOver: partial(review.take_over, clock=clock),
         commands.SendReply: partial(review.send_reply, clock=clock),

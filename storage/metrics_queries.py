@@ -61,3 +61,25 @@ async def message_texts(session: AsyncSession, message_ids: Sequence[str]) -> di
         )
         found.update({r.id: r.text for r in rows})
     return found
+
+
+async def triaged_events(
+    session: AsyncSession, store_id: str, since: datetime, limit: int = 20_000
+) -> list[AuditRecord]:
+    """A store's `triaged` events since a date, newest last (capped: enough for a review)."""
+    rows = await session.execute(
+        select(audit_events)
+        .where(
+            audit_events.c.store_id == store_id,
+            audit_events.c.kind == "triaged",
+            audit_events.c.at >= since,
+        )
+        .order_by(audit_events.c.seq.desc())
+        .limit(limit)
+    )
+    found = [
+        AuditRecord(r.at, r.kind, r.actor, r.store_id, r.conversation_id, r.payload or {})
+        for r in rows
+    ]
+    found.reverse()
+    return found

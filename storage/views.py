@@ -411,3 +411,57 @@ async def customer_of(session: AsyncSession, conversation_id: str) -> dict[str, 
         "channel_account_id": row.channel_account_id,
         "channel_kind": row.kind,
     }
+
+
+async def review_queue(
+    session: AsyncSession, store_ids: list[str], now: datetime, limit: int = 500
+) -> list[dict[str, Any]]:
+    """Every pending draft in these stores, the longest-waiting customer first."""
+    if not store_ids:
+        return []
+    waiting_since = messages.c.created_at
+    rows = (
+        await session.execute(
+            select(
+                drafts.c.id,
+                drafts.c.conversation_id,
+                drafts.c.route,
+                drafts.c.text,
+                drafts.c.confident,
+                drafts.c.risk_reasons,
+                drafts.c.created_at,
+                waiting_since.label("waiting_since"),
+                conversations.c.store_id,
+                conversations.c.status,
+                conversations.c.assignee_id,
+                customers.c.display_name.label("customer_name"),
+                stores.c.name.label("store_name"),
+            )
+            .join(conversations, conversations.c.id == drafts.c.conversation_id)
+            .join(customers, customers.c.id == conversations.c.customer_id)
+            .join(stores, stores.c.id == conversations.c.store_id)
+            .join(messages, messages.c.id == drafts.c.message_id)
+            .where(drafts.c.status == "pending", conversations.c.store_id.in_(store_ids))
+            .order_by(waiting_since, drafts.c.id)
+            .limit(limit)
+        )
+    ).all()
+    return [
+        {
+            "draft_id": r.id,
+            "conversation_id": r.conversation_id,
+            "store_id": r.store_id,
+            "store_name": r.store_name,
+            "customer_name": r.customer_name,
+            "status": r.status.value,
+            "assignee_id": r.assignee_id,
+            "route": r.route.value,
+            "text": (r.text or "")[:300],
+            "confident": r.confident,
+            "risk_reasons": list(r.risk_reasons or []),
+            "drafted_at": _iso(r.created_at),
+            "waiting_since": _iso(r.waiting_since),
+            "age_seconds": max(0.0, (now - r.waiting_since).total_seconds()),
+        }
+        for r in rows
+    ]

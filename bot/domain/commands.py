@@ -215,3 +215,12 @@ class ReleaseHeldDraft(Command):
 class CancelAutoSend(Command):
     draft_id: str
     actor_id: str
+
+
+@dataclass(frozen=True)
+class RejectDraft(Command):
+    """A reviewer turns a draft down: nothing is sent, a person answers instead."""
+
+    draft_id: str
+    actor_id: str
+    reason: str

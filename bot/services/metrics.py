@@ -15,7 +15,8 @@ Definitions (every measure counts on the day its event happened, in the store's 
 - auto-reply rate: replies sent by Storedesk itself / all replies;
 - draft acceptance: drafts that went out (approved, edited or auto-sent) / drafts decided
   (those plus drafts discarded);
-- review pass rate: drafts approved unchanged / drafts a person reviewed (approved + edited);
+- review pass rate: drafts approved unchanged / drafts a person reviewed (approved, edited
+  or rejected);
 - edit rate: drafts edited before sending / drafts a person reviewed;
 - escalation and takeover rates: active conversations escalated / taken over at least once,
   over active conversations (those with any counted fact);
@@ -72,6 +73,7 @@ class FactKind(StrEnum):
     UNSURE_DRAFT = "unsure_draft"
     APPROVED = "approved"
     EDITED = "edited"
+    REJECTED = "rejected"
     AUTO_SENT_DRAFT = "auto_sent_draft"
     DISCARDED = "discarded"
     ESCALATED = "escalated"
@@ -201,6 +203,8 @@ def _facts_of(
             return [fact(FactKind.APPROVED, actor)]
         if action == "edit":
             return [fact(FactKind.EDITED, actor)]
+        if action == "reject":
+            return [fact(FactKind.REJECTED, actor)]
         return []
     simple = {
         "draft_discarded": FactKind.DISCARDED,
@@ -254,6 +258,7 @@ class MetricSet:
     unsure_drafts: int = 0
     approved: int = 0
     edited: int = 0
+    rejected: int = 0
     auto_sent_drafts: int = 0
     discarded: int = 0
     escalated_conversations: int = 0
@@ -272,12 +277,16 @@ class MetricSet:
         return _rate(sent, sent + self.discarded)
 
     @property
+    def reviewed(self) -> int:
+        return self.approved + self.edited + self.rejected
+
+    @property
     def review_pass_rate(self) -> float | None:
-        return _rate(self.approved, self.approved + self.edited)
+        return _rate(self.approved, self.reviewed)
 
     @property
     def edit_rate(self) -> float | None:
-        return _rate(self.edited, self.approved + self.edited)
+        return _rate(self.edited, self.reviewed)
 
     @property
     def escalation_rate(self) -> float | None:
@@ -301,6 +310,7 @@ class MetricSet:
                 "unsure_drafts",
                 "approved",
                 "edited",
+                "rejected",
                 "auto_sent_drafts",
                 "discarded",
                 "escalated_conversations",
@@ -342,6 +352,7 @@ def summarize(facts: Iterable[Fact]) -> MetricSet:
         unsure_drafts=count[FactKind.UNSURE_DRAFT],
         approved=count[FactKind.APPROVED],
         edited=count[FactKind.EDITED],
+        rejected=count[FactKind.REJECTED],
         auto_sent_drafts=count[FactKind.AUTO_SENT_DRAFT],
         discarded=count[FactKind.DISCARDED],
         escalated_conversations=conversations_with(FactKind.ESCALATED),

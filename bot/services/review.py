@@ -8,6 +8,7 @@ from bot.domain.commands import (
     EditAndSendDraft,
     Escalate,
     RefuseAction,
+    RejectDraft,
     Resolve,
     RetryDelivery,
     SendReply,
@@ -137,6 +138,50 @@ async def approve_draft(cmd: ApproveDraft, uow: UnitOfWork, clock: Clock) -> str
 
 async def edit_and_send_draft(cmd: EditAndSendDraft, uow: UnitOfWork, clock: Clock) -> str:
     return await _send_draft(uow, clock, cmd.draft_id, cmd.actor_id, cmd.text)
+
+
+async def reject_draft(cmd: RejectDraft, uow: UnitOfWork, clock: Clock) -> None:
+    """Turning a draft down is a review like approving it: same right, and it counts in
+    the review pass rate; the conversation goes back to the team to answer."""
+    reason = _clean_text(cmd.reason)
+    async with uow:
+        draft, conversation = await _pending_draft(uow, cmd.draft_id)
+        member = await acting_member(uow, cmd.actor_id)
+        await authorize_or_audit(
+            uow,
+            member,
+            Action.SEND_REPLY,
+            conversation.store_id,
+            conversation.id,
+            needs_supervisor=_needs_supervisor(conversation, draft),
+        )
+        _check_pending(draft)
+        draft.status = DraftStatus.DISCARDED
+        draft.decided_by = member.id
+        draft.decided_at = clock.now()
+        await record_action(
+            uow,
+            clock,
+            conversation,
+            actor=member.id,
+            action="reject",
+            kind="reviewed",
+            draft=draft,
+            before=draft.text,
+            reason=reason,
+        )
+        await uow.audit(
+            "draft_discarded",
+            actor=member.id,
+            store_id=conversation.store_id,
+            conversation_id=conversation.id,
+            payload={"draft_id": draft.id, "why": "rejected"},
+        )
+        if conversation.status == ConversationStatus.REVIEW:
+            conversation.status = ConversationStatus.OPEN
+        conversation.updated_at = clock.now()
+        uow.record(ConversationChanged(conversation.store_id, conversation.id))
+        await uow.commit()
 
 
 async def escalate(cmd: Escalate, uow: UnitOfWork, clock: Clock) -> None:

@@ -229,6 +229,12 @@ def console_routes(
             action(lambda r, actor, _b: commands.ApproveDraft(r.match_info[m], actor)),
         )
         router.add_post(
+            "/api/drafts/{id}/reject",
+            action(
+                lambda r, actor, b: commands.RejectDraft(r.match_info[m], actor, text(b, "reason"))
+            ),
+        )
+        router.add_post(
             "/api/drafts/{id}/cancel-auto-send",
             action(lambda r, actor, _b: commands.CancelAutoSend(r.match_info[m], actor)),
         )
