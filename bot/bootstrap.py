@@ -90,6 +90,7 @@ def bootstrap(
         commands.TakeOver: partial(review.take_over, clock=clock),
         commands.SendReply: partial(review.send_reply, clock=clock),
         commands.AddNote: partial(review.add_note, clock=clock),
+        commands.AddClientComment: partial(review.add_client_comment, clock=clock),
         commands.Resolve: partial(review.resolve, clock=clock),
         commands.RetryDelivery: partial(review.retry_delivery, clock=clock),
         commands.RefuseAction: partial(review.refuse_action, clock=clock),

@@ -224,3 +224,12 @@ class RejectDraft(Command):
     draft_id: str
     actor_id: str
     reason: str
+
+
+@dataclass(frozen=True)
+class AddClientComment(Command):
+    """A client's remark on a conversation of their store: an internal note, nothing more."""
+
+    conversation_id: str
+    actor_id: str
+    text: str

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.domain.commands import (
+    AddClientComment,
     AddNote,
     ApproveDraft,
     EditAndSendDraft,
@@ -270,22 +271,52 @@ async def send_reply(cmd: SendReply, uow: UnitOfWork, clock: Clock) -> str:
 
 
 async def add_note(cmd: AddNote, uow: UnitOfWork, clock: Clock) -> str:
+    return await _write_note(
+        uow, clock, cmd.conversation_id, cmd.actor_id, cmd.text, Action.NOTE, cmd.source_ref
+    )
+
+
+async def add_client_comment(cmd: AddClientComment, uow: UnitOfWork, clock: Clock) -> str:
+    """Clients read; their one way to speak is a note the team sees, marked as theirs."""
+    return await _write_note(
+        uow, clock, cmd.conversation_id, cmd.actor_id, cmd.text, Action.COMMENT, None
+    )
+
+
+async def _write_note(
+    uow: UnitOfWork,
+    clock: Clock,
+    conversation_id: str,
+    actor_id: str,
+    text: str,
+    action: Action,
+    source_ref: str | None,
+) -> str:
     async with uow:
-        conversation = await existing_conversation(uow, cmd.conversation_id)
-        member = await acting_member(uow, cmd.actor_id)
-        await authorize_or_audit(uow, member, Action.NOTE, conversation.store_id, conversation.id)
+        conversation = await existing_conversation(uow, conversation_id)
+        member = await acting_member(uow, actor_id)
+        await authorize_or_audit(uow, member, action, conversation.store_id, conversation.id)
+        body = _clean_text(text)
+        if action == Action.COMMENT:
+            body = f"Client comment: {body}"
         note = Message(
             id=new_id(),
             conversation_id=conversation.id,
             direction=Direction.NOTE,
-            text=_clean_text(cmd.text),
+            text=body,
             created_at=clock.now(),
             author_id=member.id,
-            external_id=cmd.source_ref,
+            external_id=source_ref,
         )
         uow.repo.add(note)
         await record_action(
-            uow, clock, conversation, actor=member.id, action="note", kind="noted", after=note.text
+            uow,
+            clock,
+            conversation,
+            actor=member.id,
+            action=action.value,
+            kind="noted",
+            after=note.text,
         )
         await uow.commit()
         return note.id

@@ -164,6 +164,7 @@ def console_routes(
             "escalate": member.can(Action.ESCALATE, store_id),
             "take_over": member.can(Action.TAKE_OVER, store_id),
             "note": member.can(Action.NOTE, store_id),
+            "comment": member.can(Action.COMMENT, store_id),
             "resolve": member.can(Action.RESOLVE, store_id),
         }
 
@@ -259,6 +260,10 @@ def console_routes(
         router.add_post(
             "/api/conversations/{id}/notes",
             action(lambda r, actor, b: commands.AddNote(r.match_info[m], actor, text(b))),
+        )
+        router.add_post(
+            "/api/conversations/{id}/comment",
+            action(lambda r, actor, b: commands.AddClientComment(r.match_info[m], actor, text(b))),
         )
         router.add_post(
             "/api/conversations/{id}/resolve",

@@ -505,7 +505,8 @@
       textarea.focus();
       return;
     }
-    const path = kind === 'note' ? `${convPath()}/notes` : `${convPath()}/reply`;
+    const paths = { note: 'notes', reply: 'reply', comment: 'comment' };
+    const path = `${convPath()}/${paths[kind]}`;
     runAction(kind, () => api('POST', path, { text }), () => {
       state.composerText.delete(convId);
       if (state.route.convId === convId && byId('composer-text')) byId('composer-text').value = '';
@@ -1148,7 +1149,12 @@
     const storeId = detail.conversation.store_id;
     const perms = detail.permissions || {};
     const readOnly = isReadOnly(storeId);
-    return { reply: !readOnly && Boolean(perms.send_reply), note: !readOnly && Boolean(perms.note), readOnly };
+    return {
+      reply: !readOnly && Boolean(perms.send_reply),
+      note: !readOnly && Boolean(perms.note),
+      comment: Boolean(perms.comment) && !perms.note,
+      readOnly,
+    };
   }
 
   // The composer is rebuilt only when the conversation or permissions change, so typing survives refreshes.
@@ -1162,6 +1168,22 @@
       return;
     }
     state.composerSig = sig;
+    if (!can.reply && !can.note && can.comment) {
+      // A client reads; a comment reaches the team as an internal note, never the customer.
+      slot.replaceChildren(h('form', {
+        class: 'composer', onsubmit: (event) => { event.preventDefault(); sendComposer('comment'); },
+      },
+      h('label', { for: 'composer-text', class: 'field-label' }, 'Comment for the support team (not sent to the customer)'),
+      h('textarea', {
+        id: 'composer-text', class: 'textarea composer-text', testid: 'composer-text', rows: 2, maxlength: 20000,
+        value: state.composerText.get(convId) || '',
+        oninput: (event) => { state.composerText.set(convId, event.target.value); },
+      }),
+      h('div', { class: 'composer-bar' },
+        h('span', { class: 'composer-buttons' },
+          button('Send comment to the team', { type: 'submit', class: 'btn btn-note', testid: 'btn-comment' })))));
+      return;
+    }
     if (!can.reply && !can.note) {
       slot.replaceChildren(can.readOnly ? h('p', { class: 'composer-readonly' }, 'Read-only access — replies and notes are disabled.') : '');
       return;
