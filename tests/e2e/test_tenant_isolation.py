@@ -5,6 +5,7 @@ evidence export.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,10 @@ async def conversation_ids(app: RunningApp, client: str) -> list[str]:
         return [r.id for r in rows]
 
 
+def markdown_in(folder: Path) -> str:
+    return "\n".join(p.read_text(encoding="utf-8") for p in sorted(folder.rglob("*.md")))
+
+
 def other(client: str) -> str:
     return next(c for c in CLIENTS if c != client)
 
@@ -142,6 +147,6 @@ async def test_client_digest_covers_only_that_clients_stores(tenants, tmp_path):
         ["digest", "--client", "acme", "--period", "today", "--out", str(out), "--no-clusters"]
     )
     assert await digest_cli.run(args, tenants.settings) == 0
-    written = "\n".join(p.read_text(encoding="utf-8") for p in out.rglob("*.md"))
+    written = await asyncio.to_thread(markdown_in, out)
     assert "Acme store 1" in written
     assert "Longma" not in written and "longma" not in written
