@@ -89,9 +89,22 @@ def test_auto_mode_does_not_send_intents_the_store_did_not_allow(intent):
     assert decide_route(StoreMode.AUTO, risk, confident=True) is Route.DRAFT
 
 
-@pytest.mark.parametrize("mode", [StoreMode.PILOT, StoreMode.DRAFT, StoreMode.ASSIST])
-def test_only_auto_mode_sends_without_a_person(mode):
+@pytest.mark.parametrize("mode", [StoreMode.DRAFT, StoreMode.ASSIST, StoreMode.AUTO])
+def test_a_draft_whose_intent_the_store_did_not_allow_needs_a_person(mode):
     assert decide_route(mode, RiskAssessment(()), confident=True) is Route.DRAFT
+
+
+@pytest.mark.parametrize("intent", ["shipping", None])
+def test_pilot_drafts_always_go_to_a_lead(intent):
+    risk = assess_risk("How long does shipping take?", intent=intent)
+    assert decide_route(StoreMode.PILOT, risk, confident=True) is Route.REVIEW
+
+
+@pytest.mark.parametrize("mode", [StoreMode.ASSIST, StoreMode.AUTO])
+def test_assist_and_auto_may_send_an_allowed_intent_alone(mode):
+    risk = assess_risk("How long does shipping take?", intent="shipping")
+    assert decide_route(mode, risk, confident=True) is Route.AUTO
+    assert decide_route(StoreMode.DRAFT, risk, confident=True) is Route.DRAFT
 
 
 @pytest.mark.parametrize("mode", list(StoreMode))
