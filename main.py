@@ -24,7 +24,14 @@ import aiohttp
 from aiohttp import web
 
 from bot import cli_members, cli_rollout, cli_triage, evidence_cli, pii_logging
-from bot.ai.wiring import build_drafter, build_summarizer, build_triager, faq_of, store_from
+from bot.ai.wiring import (
+    build_drafter,
+    build_index_embedder,
+    build_summarizer,
+    build_triager,
+    faq_of,
+    store_from,
+)
 from bot.bootstrap import Core, bootstrap
 from bot.clock import SystemClock
 from bot.config import (
@@ -317,7 +324,10 @@ async def start_app(
     progress(f"indexing {len(articles)} knowledge articles")
     # Concurrent drafts share model calls: one call costs about as much as sixteen.
     embedder = BatchingEmbedder(embedder or LocalEmbedder())
-    retriever = KnowledgeIndex(data_dir / "knowledge.lance", embedder)
+    index_embedder = build_index_embedder(settings, embedder)
+    if index_embedder is not embedder:  # a remote model: batch its calls too
+        index_embedder = BatchingEmbedder(index_embedder)
+    retriever = KnowledgeIndex(data_dir / "knowledge.lance", index_embedder)
     embedded = await retriever.sync(articles)
     progress(f"knowledge index ready ({embedded} embedded, {len(articles) - embedded} unchanged)")
     drafter = drafter or build_drafter(settings)

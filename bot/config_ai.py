@@ -129,6 +129,13 @@ class OpenAIConfig(_Strict):
     max_retries: Annotated[int, Field(ge=0, le=5)] = 1
     max_tool_rounds: Annotated[int, Field(ge=0, le=5)] = 3
     max_reply_chars: Annotated[int, Field(ge=50, le=4000)] = 1200
+    embedding_model: str | None = Field(
+        default=None,
+        description="knowledge vectors from this model when the key is set (else local)",
+    )
+    embedding_dimensions: Annotated[int, Field(ge=8, le=8192)] = Field(
+        default=1536, description="the model's vector size; sent to the API only when set"
+    )
 
     def api_key(self) -> str | None:
         return os.environ.get(self.api_key_env) or None

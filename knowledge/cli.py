@@ -50,6 +50,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.ai.wiring import build_index_embedder
     from main import directory_from  # the composition root owns config → domain translation
 
     db = open_database(settings.database_url)
@@ -59,7 +60,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             await sync_directory(session, directory_from(settings))
         if args.knowledge_command == "export":
             return await _export(args, db)
-        index = KnowledgeIndex(Path(settings.storage.data_dir) / INDEX_DIR, LocalEmbedder())
+        embedder = build_index_embedder(settings, LocalEmbedder())
+        index = KnowledgeIndex(Path(settings.storage.data_dir) / INDEX_DIR, embedder)
         return await _import(args, KnowledgeBase(db, index, SystemClock()), await store_ids(db))
     finally:
         await db.dispose()

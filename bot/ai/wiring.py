@@ -107,3 +107,29 @@ def build_summarizer(settings: Settings, embedder: Embedder) -> Summarizer:
         timeout_seconds=config.timeout_seconds,
         max_chars=bound,
     )
+
+
+def build_index_embedder(settings: Settings, local: Embedder) -> Embedder:
+    """What embeds knowledge: the configured OpenAI-compatible model when a key is set,
+    otherwise the local one. The server and `storedesk knowledge` must agree, or each
+    would rebuild the other's index: both call this."""
+    config = settings.openai
+    api_key = config.api_key()
+    if api_key is None or not config.embedding_model:
+        return local
+    from openai import OpenAI
+
+    from knowledge.openai_embeddings import OpenAIEmbedder
+
+    client = OpenAI(
+        api_key=api_key,
+        base_url=config.resolved_base_url(),
+        timeout=config.timeout_seconds,
+        max_retries=config.max_retries,
+    )
+    return OpenAIEmbedder(
+        client,
+        config.embedding_model,
+        config.embedding_dimensions,
+        send_dimensions="embedding_dimensions" in config.model_fields_set,
+    )

@@ -186,9 +186,12 @@ class FakeOpenAI:
         texts = [inputs] if isinstance(inputs, str) else list(inputs or [])
         if not texts or not all(isinstance(t, str) for t in texts):
             self.problems.append("embeddings input must be a string or a list of strings")
+        dimensions = body.get("dimensions")
+        if dimensions is not None and (not isinstance(dimensions, int) or dimensions < 1):
+            self.problems.append("embeddings dimensions must be a positive integer")
         data = []
         for i, text in enumerate(texts):
-            vector = _vector(str(text))
+            vector = _vector(str(text), dimensions if isinstance(dimensions, int) else 8)
             if body.get("encoding_format") == "base64":
                 packed = struct.pack(f"<{len(vector)}f", *vector)
                 embedding: Any = base64.b64encode(packed).decode()
@@ -217,4 +220,6 @@ async def running_fake_openai() -> AsyncIterator[FakeOpenAI]:
 
 def _vector(text: str, dim: int = 8) -> list[float]:
     digest = hashlib.sha256(text.encode()).digest()
+    while len(digest) < dim:  # as many dimensions as asked for, still deterministic
+        digest += hashlib.sha256(digest).digest()
     return [b / 255 for b in digest[:dim]]
