@@ -8,8 +8,9 @@ they change (a decided draft loses its buttons and says who decided).
 
 Items are claimed in `workspace_posts` before the call and finished after. Every send
 carries a `uuid` derived from the item, which Lark deduplicates for an hour: an item left
-`posting` by a crash or a lost answer is simply sent again with the same uuid, and Lark
-returns the message it already has instead of posting a second one.
+`posting` by a crash, a lost answer or a second worker is simply sent again with the same
+uuid, and Lark returns the message it already has instead of posting a second one. (An
+item left `posting` for over an hour could appear twice: the outbox gives up long before.)
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.ports import Clock, DeliveryError, OutboxItem
+from bot.ports import Clock, OutboxItem
 from bot.workspaces.actor_names import actor_display_name
 from bot.workspaces.lark import cards
 from bot.workspaces.lark.api import LarkApi
@@ -92,14 +93,12 @@ class LarkMirror:
         clock: Clock,
         groups: Mapping[str, StoreGroup],
         member_names: Mapping[str, str],
-        in_flight_seconds: float = 30.0,
     ) -> None:
         self._api = api
         self._db = db
         self._clock = clock
         self._groups = groups
         self._member_names = member_names
-        self._in_flight_seconds = in_flight_seconds
         self._locks: dict[str, asyncio.Lock] = {}
 
     # --- TopicHandler -----------------------------------------------------------------------
@@ -178,15 +177,10 @@ class LarkMirror:
         async with self._db.write_sessions() as session, session.begin():
             claimed = await wp.begin_post(session, thread, item.key, now)
             existing = None if claimed else (await wp.posts(session, thread)).get(item.key)
-        if existing is not None:
-            if existing.status == wp.POSTED and existing.ts:
-                return existing.ts
-            age = (now - existing.updated_at).total_seconds() if existing.updated_at else 1e9
-            if age < self._in_flight_seconds:
-                raise DeliveryError(
-                    f"{item.key} is being posted elsewhere", retry_after=self._in_flight_seconds
-                )
-            # Left `posting` by a worker that stopped: the same uuid cannot post it twice.
+        if existing is not None and existing.status == wp.POSTED and existing.ts:
+            return existing.ts
+        # Still `posting` (a failed or unanswered call, another worker): the same uuid cannot
+        # make a second message, so there is nothing to wait for.
         msg_type, content = item.message
         uuid = send_uuid(thread, item.key)
         if reply_to is None:

@@ -66,7 +66,6 @@ class LarkWiring:
             clock,
             groups,
             member_names={m.id: m.name for m in settings.members},
-            in_flight_seconds=3 * config.timeout_seconds,
         )
         security = EventSecurity(
             config.verification_token(), config.encrypt_key(), config.max_clock_skew_seconds
