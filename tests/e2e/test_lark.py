@@ -13,7 +13,6 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select, text
 
-from bot.config import Settings
 from main import RunningApp
 from storage.orm import audit_events, inbound_receipts, lark_chats, messages
 from tests.support.console_client import wait_until
@@ -357,16 +356,3 @@ async def test_thread_mapping_survives_a_restart(
         await wait_until(lambda: len(callback_server.calls) == 1)
     finally:
         await second.stop()
-
-
-def test_a_lark_group_without_the_lark_section_is_a_clear_config_error(tmp_path):
-    from tests.support.config import settings_dict
-
-    raw = settings_dict(tmp_path, "http://127.0.0.1:9")
-    raw["stores"][0]["lark"] = {"chat_id": NORTHWIND_CHAT}
-    with pytest.raises(ValueError, match="needs the \\[lark\\] section"):
-        Settings.model_validate(raw)
-    raw["lark"] = {"app_id": "cli_x1"}
-    raw["stores"][0]["lark"] = {"chat_id": "C123"}
-    with pytest.raises(ValueError, match="chat_id"):
-        Settings.model_validate(raw)
