@@ -26,8 +26,6 @@ CHATS_PATH = "/open-apis/im/v1/chats"
 # Invalid or missing access token: fetch a fresh one and retry once.
 TOKEN_INVALID_CODES = frozenset({99991661, 99991663, 99991668})
 RATE_LIMIT_CODES = frozenset({99991400})
-# The bot left or was removed from the group, the chat was dissolved, or no permission.
-CHAT_GONE_CODES = frozenset({230002, 232011, 230001, 99991672})
 TOKEN_MARGIN_SECONDS = 300.0
 MAX_PACING_WAIT = 5.0
 DEFAULT_RETRY_AFTER = 1.0
@@ -177,8 +175,9 @@ class LarkApi:
             raise LarkError(f"{what}: rate limited ({code})", code, retry_after=retry_after)
         if code != 0:
             reason = f"{what}: code {code} {answer.get('msg', '')}".rstrip()
-            permanent = code in CHAT_GONE_CODES or (400 <= status < 500 and status != 401)
-            raise LarkError(reason, code, permanent=permanent and code not in TOKEN_INVALID_CODES)
+            # A refused request (bot not in the group, no permission, bad card) stays refused.
+            permanent = 400 <= status < 500 and code not in TOKEN_INVALID_CODES
+            raise LarkError(reason, code, permanent=permanent)
         if status >= 300:
             raise DeliveryError(f"{what}: HTTP {status}")
         data = answer.get("data")

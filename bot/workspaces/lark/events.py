@@ -109,7 +109,9 @@ def _token_of(payload: dict[str, Any]) -> str:
     return token if isinstance(token, str) else ""
 
 
-def event_handler(security: EventSecurity, claim: Claim, handle: EventHandler) -> Any:
+def event_handler(
+    security: EventSecurity, claim: Claim, handle: EventHandler
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def receive(request: web.Request) -> web.StreamResponse:
         body = await read_body_capped(request, BODY_LIMIT)
         if body is None:
