@@ -57,6 +57,7 @@ from bot.workspaces.console.members_routes import members_routes
 from bot.workspaces.console.metrics_routes import console_metrics_routes
 from bot.workspaces.console.review_routes import review_routes
 from bot.workspaces.console.routes import console_routes
+from bot.workspaces.lark.wiring import LarkWiring
 from bot.workspaces.mirror_router import MirrorRouter
 from bot.workspaces.slack.digest_target import SlackDigestTarget
 from bot.workspaces.slack.wiring import SlackWiring, slack_http_routes
@@ -385,10 +386,15 @@ async def start_app(
         mirrors.update({"slack": slack.mirror, "slack-client": slack.mirror})
     if team_telegram is not None:
         mirrors["telegram"] = team_telegram.mirror
+    lark = LarkWiring.build(settings, db, clock)
+    if lark is not None:
+        mirrors["lark"] = lark.mirror
 
     def mirror_targets(store_id: str) -> tuple[str, ...]:
-        return (slack.targets(store_id) if slack else ()) + (
-            team_telegram.targets(store_id) if team_telegram else ()
+        return (
+            (slack.targets(store_id) if slack else ())
+            + (team_telegram.targets(store_id) if team_telegram else ())
+            + (lark.targets(store_id) if lark else ())
         )
 
     holds = {s.id: s.risk.assist_hold_seconds for s in settings.stores}
@@ -445,6 +451,9 @@ async def start_app(
         await team_telegram.start(settings, core.bus, db, clock)
         contributors.append(team_telegram.routes())
         closers.append(team_telegram.close)
+    if lark is not None:
+        contributors.append(lark.routes(core.bus, db, clock))
+        closers.append(lark.close)
     app = create_app(contributors)
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2.0)
     await runner.setup()

@@ -18,6 +18,7 @@ from bot.config_ai import (
     TemplateConfig,
     TriageConfig,
 )
+from bot.config_lark import OPEN_ID, LarkConfig, LarkConfigError, StoreLarkConfig
 from bot.digest_config import DigestConfig, SchedulerConfig
 from bot.domain.model import StoreMode
 from bot.domain.permissions import Role
@@ -225,6 +226,7 @@ class StoreConfig(_Strict):
     risk: RiskPolicyConfig = RiskPolicyConfig()
     templates: list[TemplateConfig] = Field(default_factory=list)
     telegram: StoreTelegramConfig | None = None
+    lark: StoreLarkConfig | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -243,6 +245,7 @@ class MemberConfig(_Strict):
     token_env: str | None = Field(default=None, description="env var holding the sign-in token")
     slack_user_id: Annotated[str, Field(pattern=r"^[UW][A-Z0-9]{2,}$")] | None = None
     telegram_user_id: Annotated[int, Field(gt=0)] | None = None
+    lark_open_id: Annotated[str, Field(pattern=OPEN_ID)] | None = None
     role: Role | None = Field(
         default=None, description="a role in every store (client and store grants are narrower)"
     )
@@ -383,6 +386,7 @@ class Settings(_Strict):
     openai: OpenAIConfig = OpenAIConfig()
     summaries: SummariesConfig = SummariesConfig()
     telegram: TelegramConfig | None = None
+    lark: LarkConfig | None = None
     scheduler: SchedulerConfig = SchedulerConfig()
     digests: list[DigestConfig] = Field(default_factory=list)
     members: list[MemberConfig] = Field(default_factory=list)
@@ -434,6 +438,13 @@ class Settings(_Strict):
                 raise ValueError(f"digest {digest.id}: no store has client {digest.client!r}")
             if digest.target.startswith("slack:") and self.slack is None:
                 raise ValueError(f"digest {digest.id}: a slack target needs the [slack] section")
+        return self
+
+    @model_validator(mode="after")
+    def _lark_stores_need_the_app(self) -> Self:
+        for store in self.stores:
+            if store.lark is not None and self.lark is None:
+                raise ValueError(f"store {store.id}: a lark group needs the [lark] section")
         return self
 
     @property
@@ -518,6 +529,8 @@ def load_settings(path: str | Path) -> Settings:
                 ) from None
     try:
         _check_telegram_env(settings)
-    except ConfigError as problem:
+        if settings.lark is not None:
+            settings.lark.check_env()
+    except (ConfigError, LarkConfigError) as problem:
         raise ConfigError(f"{path}: {problem}") from None
     return settings

@@ -366,7 +366,7 @@ workspace_threads = Table(
     Column("conversation_id", ID, primary_key=True),
     Column("generation", Integer, nullable=False),
     Column("channel", String(64), nullable=False),
-    Column("parent_ts", String(32)),
+    Column("parent_ts", String(64)),  # Lark message ids (`om_` + 32) pass 32 characters
     Column("lost_permalink", Text),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_workspace_threads_parent", "channel", "parent_ts"),
@@ -380,7 +380,7 @@ workspace_posts = Table(
     Column("generation", Integer, primary_key=True),
     Column("item_key", String(100), primary_key=True),
     Column("status", String(20), nullable=False),
-    Column("ts", String(32)),
+    Column("ts", String(64)),
     Column("content_hash", String(64)),
     Column("updated_at", UTCDateTime, nullable=False),
 )
@@ -456,6 +456,14 @@ telegram_sent_parts = Table(
     Column("part", Integer, primary_key=True),
     Column("message_id", BigInteger, nullable=False),
     Column("sent_at", UTCDateTime, nullable=False),
+)
+
+lark_chats = Table(
+    "lark_chats",
+    metadata,
+    Column("store_id", NAME, primary_key=True),
+    Column("chat_id", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
 )
 
 digest_subscriptions = Table(

@@ -18,6 +18,7 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
+from bot.workspaces.lark.crypto import signature as lark_signature
 from connectors.shopify.webhooks import sign as shopify_sign
 from connectors.webhook.signature import sign as webhook_sign
 from connectors.whatsapp.signature import sign as whatsapp_sign
@@ -25,6 +26,7 @@ from main import RunningApp
 from storage.orm import inbound_receipts, messages, shop_orders
 from tests.support.config import TELEGRAM_ENV, WEBHOOK_SECRET, add_telegram
 from tests.support.custom_app import start_custom_app, store_of
+from tests.support.fake_lark import LARK_ENV, add_lark
 from tests.support.fake_telegram import FakeTelegram
 
 WA_SECRET = "hostile-wa-secret"
@@ -62,6 +64,17 @@ def _webhook_headers(secret: str) -> Callable[[bytes], dict[str, str]]:
     return headers
 
 
+def _lark_headers(body: bytes, key: str) -> dict[str, str]:
+    """Lark's signature headers over `body` as it is (the attack, not an encrypted event)."""
+    timestamp, nonce = str(int(time.time())), "hostile-nonce"
+    return {
+        "Content-Type": "application/json",
+        "X-Lark-Request-Timestamp": timestamp,
+        "X-Lark-Request-Nonce": nonce,
+        "X-Lark-Signature": lark_signature(timestamp, nonce, key, body),
+    }
+
+
 ROUTES = [
     Route(
         "signed webhook",
@@ -97,6 +110,13 @@ ROUTES = [
         },
     ),
     Route(
+        "lark events",
+        "/lark/events",
+        "/lark/events/no-such-app",
+        lambda body: _lark_headers(body, "hostile-lark-key"),
+        lambda body: _lark_headers(body, "not-the-key"),
+    ),
+    Route(
         "shopify",
         "/shopify/webhooks/northwind",
         "/shopify/webhooks/no-such-store",
@@ -121,7 +141,7 @@ async def exposed_app(tmp_path, database_url, embedder, monkeypatch) -> AsyncIte
     """The test app with every inbound connector switched on."""
     monkeypatch.setenv("HOSTILE_WA_TOKEN", "wa-token")
     monkeypatch.setenv("HOSTILE_WA_VERIFY", "wa-verify")
-    for name, value in TELEGRAM_ENV.items():
+    for name, value in {**TELEGRAM_ENV, **LARK_ENV, "LARK_ENCRYPT_KEY": "hostile-lark-key"}.items():
         monkeypatch.setenv(name, value)
     async with FakeTelegram() as telegram:
         app = await start_custom_app(
@@ -133,6 +153,7 @@ async def exposed_app(tmp_path, database_url, embedder, monkeypatch) -> AsyncIte
 
 def expose(config: dict[str, Any], telegram_url: str) -> None:
     add_telegram(config, telegram_url)
+    add_lark(config, "http://127.0.0.1:9")
     store = store_of(config)
     store["channels"].append(
         {

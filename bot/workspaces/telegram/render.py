@@ -12,20 +12,11 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.workspaces.telegram.callback_data import ButtonData, Press
+from bot.workspaces.thread_text import DELIVERY_LABEL, STATUS_LABEL, event_line
 
 MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024
 ELLIPSIS = "…"
-
-STATUS_LABEL = {
-    "open": "🟢 open",
-    "waiting": "⏳ waiting for the customer",
-    "review": "🟠 needs review",
-    "escalated": "🚨 escalated",
-    "taken_over": "👤 taken over",
-    "resolved": "✅ resolved",
-}
-DELIVERY_LABEL = {"queued": "queued", "sent": "delivered ✓", "failed": "NOT delivered ✗"}
 
 
 def fit(text: str, limit: int = MESSAGE_LIMIT) -> str:
@@ -112,20 +103,7 @@ def confirm_edit_keyboard(draft_id: str) -> InlineKeyboardMarkup:
 
 
 def event_text(event: Mapping[str, Any], actor: str) -> str | None:
-    kind, payload = event["kind"], event.get("payload") or {}
-    action = str(payload.get("action", "do that")).replace("_", " ")
-    lines = {
-        "escalated": f"🚨 Escalated by {actor}: {payload.get('reason') or ''}".rstrip(": "),
-        "taken_over": f"👤 Taken over by {actor}",
-        "resolved": f"✅ Resolved by {actor}",
-        "reopened": f"🔄 Reopened by {actor}",
-        "released": f"🤖 Released by {actor}: drafting resumes",
-        "auto_send_held": "⏳ Sends by itself after a short hold unless someone acts",
-        "auto_send_cancelled": f"✋ Auto-send cancelled by {actor}: a person sends this one",
-        "delivery_failed": f"❌ Delivery to the customer failed: {payload.get('error') or ''}",
-        "denied": (f"⛔ {actor} was not allowed to {action}: {payload.get('reason') or ''}"),
-    }
-    line = lines.get(kind)
+    line = event_line(event, actor)
     return fit(line) if line else None
 
 
