@@ -51,6 +51,7 @@ from bot.workspaces.mirror_router import MirrorRouter
 from bot.workspaces.slack.digest_target import SlackDigestTarget
 from bot.workspaces.slack.wiring import SlackWiring, slack_http_routes
 from bot.workspaces.telegram.wiring import TelegramTeamWiring
+from bot.workspaces.wecom.wiring import WeComWiring
 from connectors.email import EmailAccount
 from connectors.email.imap_poller import MailboxPoller
 from connectors.email.intake import EmailIntake
@@ -340,10 +341,15 @@ async def start_app(
         mirrors.update({"slack": slack.mirror, "slack-client": slack.mirror})
     if team_telegram is not None:
         mirrors["telegram"] = team_telegram.mirror
+    wecom = WeComWiring.build(settings, db, clock)
+    if wecom is not None:
+        mirrors["wecom"] = wecom.mirror
 
     def mirror_targets(store_id: str) -> tuple[str, ...]:
-        return (slack.targets(store_id) if slack else ()) + (
-            team_telegram.targets(store_id) if team_telegram else ()
+        return (
+            (slack.targets(store_id) if slack else ())
+            + (team_telegram.targets(store_id) if team_telegram else ())
+            + (wecom.targets(store_id) if wecom else ())
         )
 
     core = bootstrap(
@@ -396,6 +402,9 @@ async def start_app(
         await team_telegram.start(settings, core.bus, db, clock)
         contributors.append(team_telegram.routes())
         closers.append(team_telegram.close)
+    if wecom is not None:
+        contributors.append(wecom.routes(settings, core.bus, db, clock))
+        closers.append(wecom.close)
     app = create_app(contributors)
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2.0)
     await runner.setup()

@@ -18,6 +18,7 @@ from bot.config_ai import (
     TemplateConfig,
     TriageConfig,
 )
+from bot.config_wecom import StoreWeComConfig, WeComConfig, WeComConfigError, check_wecom_env
 from bot.digest_config import DigestConfig, SchedulerConfig
 from bot.domain.model import StoreMode
 from bot.domain.permissions import Role
@@ -225,6 +226,7 @@ class StoreConfig(_Strict):
     risk: RiskPolicyConfig = RiskPolicyConfig()
     templates: list[TemplateConfig] = Field(default_factory=list)
     telegram: StoreTelegramConfig | None = None
+    wecom: StoreWeComConfig | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -243,6 +245,7 @@ class MemberConfig(_Strict):
     token_env: str | None = Field(default=None, description="env var holding the sign-in token")
     slack_user_id: Annotated[str, Field(pattern=r"^[UW][A-Z0-9]{2,}$")] | None = None
     telegram_user_id: Annotated[int, Field(gt=0)] | None = None
+    wecom_user_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_@.-]{1,64}$")] | None = None
 
 
 class ServerConfig(_Strict):
@@ -372,6 +375,7 @@ class Settings(_Strict):
     openai: OpenAIConfig = OpenAIConfig()
     summaries: SummariesConfig = SummariesConfig()
     telegram: TelegramConfig | None = None
+    wecom: WeComConfig | None = None
     scheduler: SchedulerConfig = SchedulerConfig()
     digests: list[DigestConfig] = Field(default_factory=list)
     members: list[MemberConfig] = Field(default_factory=list)
@@ -389,6 +393,21 @@ class Settings(_Strict):
                     raise ValueError(
                         f"store {store.id}: member {member_id!r} is not in [[members]]"
                     )
+        return self
+
+    @model_validator(mode="after")
+    def _wecom_stores_have_a_group(self) -> Self:
+        with_ids = {m.id for m in self.members if m.wecom_user_id}
+        for store in self.stores:
+            if store.wecom is None:
+                continue
+            if self.wecom is None:
+                raise ValueError(f"store {store.id}: a wecom group needs the [wecom] section")
+            if store.wecom.chat_id is None and len(with_ids & set(store.members)) < 2:
+                raise ValueError(
+                    f"store {store.id}: wecom needs chat_id, or two store members with "
+                    "wecom_user_id to create the group with"
+                )
         return self
 
     @model_validator(mode="after")
@@ -487,6 +506,7 @@ def load_settings(path: str | Path) -> Settings:
                 ) from None
     try:
         _check_telegram_env(settings)
-    except ConfigError as problem:
+        check_wecom_env(settings.wecom)
+    except (ConfigError, WeComConfigError) as problem:
         raise ConfigError(f"{path}: {problem}") from None
     return settings
