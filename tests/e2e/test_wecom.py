@@ -73,7 +73,7 @@ async def customer_writes(
 
 
 async def wait_for_card(fake: FakeWeCom, count: int = 1) -> Card:
-    await wait_until(lambda: len(fake.cards) >= count)
+    await wait_until(lambda: len(fake.cards) >= count, within=30)
     return list(fake.cards.values())[count - 1]
 
 

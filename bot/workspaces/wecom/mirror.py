@@ -21,7 +21,7 @@ import asyncio
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -42,6 +42,7 @@ SHOWN_EVENTS = frozenset(
 STATUS_EVENTS = frozenset({"escalated", "taken_over", "released", "reopened", "resolved"})
 DUPLICATE_CHECK = {"enable_duplicate_check": 1, "duplicate_check_interval": 1800}
 SYSTEM_BUSY = -1
+NO_MESSAGE_ID = "-"
 
 
 def target_name(store_id: str) -> str:
@@ -65,7 +66,6 @@ class Item:
     text: str = ""
     card: dict[str, Any] | None = None
     decided: str | None = None  # a decided card: its buttons give way to this label
-    status: str | None = field(default=None, compare=False)
 
     @property
     def content_hash(self) -> str:
@@ -193,7 +193,7 @@ class WeComMirror:
         if item.card is None:
             body = {"chatid": chat_id, "msgtype": "text", "text": {"content": item.text}}
             await self._call("appchat/send", body, answered=True)
-            return item.key  # appchat/send answers with no message id
+            return NO_MESSAGE_ID  # appchat/send answers with no message id
         answer = await self._call(
             "message/send",
             {
@@ -210,7 +210,7 @@ class WeComMirror:
             await wecom_state.remember_code(
                 self._db, item.card["task_id"], str(code), self._clock.now()
             )
-        return str(answer.get("msgid") or item.key)
+        return str(answer.get("msgid") or NO_MESSAGE_ID)[:32]
 
     async def _update_card(self, thread: wp.ThreadRef, item: Item) -> None:
         """Show the card's news if a code is at hand; otherwise the next press brings one."""
@@ -237,7 +237,7 @@ class WeComMirror:
                 session,
                 thread,
                 item.key,
-                posted.ts if posted and posted.ts else item.key,
+                posted.ts if posted and posted.ts else NO_MESSAGE_ID,
                 item.content_hash,
                 self._clock.now(),
             )
