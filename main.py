@@ -62,6 +62,7 @@ from bot.workspaces.mirror_router import MirrorRouter
 from bot.workspaces.slack.digest_target import SlackDigestTarget
 from bot.workspaces.slack.wiring import SlackWiring, slack_http_routes
 from bot.workspaces.telegram.wiring import TelegramTeamWiring
+from bot.workspaces.wecom.wiring import WeComWiring
 from connectors.email import EmailAccount
 from connectors.email.imap_poller import MailboxPoller
 from connectors.email.intake import EmailIntake
@@ -389,12 +390,16 @@ async def start_app(
     lark = LarkWiring.build(settings, db, clock)
     if lark is not None:
         mirrors["lark"] = lark.mirror
+    wecom = WeComWiring.build(settings, db, clock)
+    if wecom is not None:
+        mirrors["wecom"] = wecom.mirror
 
     def mirror_targets(store_id: str) -> tuple[str, ...]:
         return (
             (slack.targets(store_id) if slack else ())
             + (team_telegram.targets(store_id) if team_telegram else ())
             + (lark.targets(store_id) if lark else ())
+            + (wecom.targets(store_id) if wecom else ())
         )
 
     holds = {s.id: s.risk.assist_hold_seconds for s in settings.stores}
@@ -454,6 +459,9 @@ async def start_app(
     if lark is not None:
         contributors.append(lark.routes(core.bus, db, clock))
         closers.append(lark.close)
+    if wecom is not None:
+        contributors.append(wecom.routes(settings, core.bus, db, clock))
+        closers.append(wecom.close)
     app = create_app(contributors)
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2.0)
     await runner.setup()

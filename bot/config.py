@@ -19,6 +19,7 @@ from bot.config_ai import (
     TriageConfig,
 )
 from bot.config_lark import OPEN_ID, LarkConfig, LarkConfigError, StoreLarkConfig
+from bot.config_wecom import StoreWeComConfig, WeComConfig, WeComConfigError, check_wecom_env
 from bot.digest_config import DigestConfig, SchedulerConfig
 from bot.domain.model import StoreMode
 from bot.domain.permissions import Role
@@ -227,6 +228,7 @@ class StoreConfig(_Strict):
     templates: list[TemplateConfig] = Field(default_factory=list)
     telegram: StoreTelegramConfig | None = None
     lark: StoreLarkConfig | None = None
+    wecom: StoreWeComConfig | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -246,6 +248,7 @@ class MemberConfig(_Strict):
     slack_user_id: Annotated[str, Field(pattern=r"^[UW][A-Z0-9]{2,}$")] | None = None
     telegram_user_id: Annotated[int, Field(gt=0)] | None = None
     lark_open_id: Annotated[str, Field(pattern=OPEN_ID)] | None = None
+    wecom_user_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_@.-]{1,64}$")] | None = None
     role: Role | None = Field(
         default=None, description="a role in every store (client and store grants are narrower)"
     )
@@ -387,6 +390,7 @@ class Settings(_Strict):
     summaries: SummariesConfig = SummariesConfig()
     telegram: TelegramConfig | None = None
     lark: LarkConfig | None = None
+    wecom: WeComConfig | None = None
     scheduler: SchedulerConfig = SchedulerConfig()
     digests: list[DigestConfig] = Field(default_factory=list)
     members: list[MemberConfig] = Field(default_factory=list)
@@ -424,6 +428,21 @@ class Settings(_Strict):
                     raise ValueError(
                         f"store {store.id}: client {store.client!r} is not in [[clients]]"
                     )
+        return self
+
+    @model_validator(mode="after")
+    def _wecom_stores_have_a_group(self) -> Self:
+        with_ids = {m.id for m in self.members if m.wecom_user_id}
+        for store in self.stores:
+            if store.wecom is None:
+                continue
+            if self.wecom is None:
+                raise ValueError(f"store {store.id}: a wecom group needs the [wecom] section")
+            if store.wecom.chat_id is None and len(with_ids & set(store.members)) < 2:
+                raise ValueError(
+                    f"store {store.id}: wecom needs chat_id, or two store members with "
+                    "wecom_user_id to create the group with"
+                )
         return self
 
     @model_validator(mode="after")
@@ -531,6 +550,7 @@ def load_settings(path: str | Path) -> Settings:
         _check_telegram_env(settings)
         if settings.lark is not None:
             settings.lark.check_env()
-    except (ConfigError, LarkConfigError) as problem:
+        check_wecom_env(settings.wecom)
+    except (ConfigError, LarkConfigError, WeComConfigError) as problem:
         raise ConfigError(f"{path}: {problem}") from None
     return settings

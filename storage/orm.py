@@ -466,6 +466,23 @@ lark_chats = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
+# WeCom: the app group chat made for a store, and the one-use code that updates a button card.
+wecom_chats = Table(
+    "wecom_chats",
+    metadata,
+    Column("store_id", NAME, primary_key=True),
+    Column("chat_id", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+wecom_card_codes = Table(
+    "wecom_card_codes",
+    metadata,
+    Column("task_id", String(128), primary_key=True),
+    Column("response_code", String(255), nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
 digest_subscriptions = Table(
     "digest_subscriptions",
     metadata,

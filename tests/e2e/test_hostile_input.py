@@ -28,6 +28,7 @@ from tests.support.config import TELEGRAM_ENV, WEBHOOK_SECRET, add_telegram
 from tests.support.custom_app import start_custom_app, store_of
 from tests.support.fake_lark import LARK_ENV, add_lark
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.wecom_client import WECOM_ENV, add_wecom, crypto, sealed, text_message
 
 WA_SECRET = "hostile-wa-secret"
 SHOP_SECRET = "hostile-shop-secret"
@@ -141,7 +142,12 @@ async def exposed_app(tmp_path, database_url, embedder, monkeypatch) -> AsyncIte
     """The test app with every inbound connector switched on."""
     monkeypatch.setenv("HOSTILE_WA_TOKEN", "wa-token")
     monkeypatch.setenv("HOSTILE_WA_VERIFY", "wa-verify")
-    for name, value in {**TELEGRAM_ENV, **LARK_ENV, "LARK_ENCRYPT_KEY": "hostile-lark-key"}.items():
+    for name, value in {
+        **TELEGRAM_ENV,
+        **WECOM_ENV,
+        **LARK_ENV,
+        "LARK_ENCRYPT_KEY": "hostile-lark-key",
+    }.items():
         monkeypatch.setenv(name, value)
     async with FakeTelegram() as telegram:
         app = await start_custom_app(
@@ -154,6 +160,7 @@ async def exposed_app(tmp_path, database_url, embedder, monkeypatch) -> AsyncIte
 def expose(config: dict[str, Any], telegram_url: str) -> None:
     add_telegram(config, telegram_url)
     add_lark(config, "http://127.0.0.1:9")
+    add_wecom(config, "http://127.0.0.1:9")
     store = store_of(config)
     store["channels"].append(
         {
@@ -277,3 +284,53 @@ async def test_a_large_legitimate_body_is_read_whole_and_accepted(exposed_app, h
     status = await post(http, app, "/hooks/nw-market", body, _webhook_headers(WEBHOOK_SECRET)(body))
     assert status == 202
     assert (await stored_rows(app))["messages"] == 1
+
+
+def _sealed_body(plain: bytes, **kw: Any) -> tuple[str, bytes]:
+    query, body = sealed(plain, **kw)
+    return "/wecom/callback?" + "&".join(f"{k}={v}" for k, v in query.items()), body
+
+
+async def test_the_wecom_callback_refuses_every_attack_and_stores_nothing(exposed_app, http):
+    app = exposed_app
+    valid = text_message("sam.w", "reply 00000000 hello")
+    forged_path, forged_body = _sealed_body(valid, tamper=True)
+    attacks = {
+        "forged signature": (forged_path, forged_body),
+        "no signature": ("/wecom/callback", _sealed_body(valid)[1]),
+        "stale timestamp": _sealed_body(valid, timestamp=1_000_000_000),
+        "another corp": _sealed_body(valid, sealer=crypto("wwsomeothercorp")),
+        "malformed XML": (_sealed_body(valid)[0], b"<xml><Encrypt>abc</xml>"),
+        "DTD and entities": (
+            _sealed_body(valid)[0],
+            b'<!DOCTYPE xml [<!ENTITY e "x">]><xml><Encrypt>&e;</Encrypt></xml>',
+        ),
+        "invalid UTF-8": (_sealed_body(valid)[0], b"<xml><Encrypt>\xff\xfe</Encrypt></xml>"),
+        "deep nesting": (_sealed_body(valid)[0], b"<a>" * 10_000 + b"</a>" * 10_000),
+        "no Encrypt": (_sealed_body(valid)[0], b"<xml><ToUserName>x</ToUserName></xml>"),
+        "signed garbage": _sealed_body(b"not xml at all {"),
+        "signed DTD": _sealed_body(b'<!DOCTYPE xml [<!ENTITY e "x">]><xml><C>&e;</C></xml>'),
+        "oversized": (
+            _sealed_body(valid)[0],
+            b"<xml><Encrypt>" + b"A" * LIMIT + b"</Encrypt></xml>",
+        ),
+    }
+    outcomes = {
+        name: await post(http, app, path, body, {"Content-Type": "text/xml"})
+        for name, (path, body) in attacks.items()
+    }
+    assert outcomes == {
+        "forged signature": 403,
+        "no signature": 403,
+        "stale timestamp": 403,
+        "another corp": 403,
+        "malformed XML": 400,
+        "DTD and entities": 400,
+        "invalid UTF-8": 400,
+        "deep nesting": 400,
+        "no Encrypt": 400,
+        "signed garbage": 400,
+        "signed DTD": 400,
+        "oversized": 413,
+    }
+    assert await stored_rows(app) == {"messages": 0, "inbound_receipts": 0, "shop_orders": 0}
