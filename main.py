@@ -74,6 +74,8 @@ from connectors.whatsapp.routes import whatsapp_routes
 from connectors.whatsapp.sender import WhatsAppSender
 from knowledge import cli as knowledge_cli
 from knowledge.batching import BatchingEmbedder
+from knowledge.catalog import cli as catalog_cli
+from knowledge.catalog.wiring import build_sales
 from knowledge.embeddings import Embedder, LocalEmbedder
 from knowledge.index import KnowledgeIndex
 from knowledge.service import KnowledgeBase
@@ -346,8 +348,11 @@ async def start_app(
             team_telegram.targets(store_id) if team_telegram else ()
         )
 
+    uow_factory = unit_of_work_factory(db, clock, outbox.max_attempts, mirror_targets)
+    progress("indexing the product catalogue")
+    sales = await build_sales(settings, db, clock, embedder, uow_factory)
     core = bootstrap(
-        uow_factory=unit_of_work_factory(db, clock, outbox.max_attempts, mirror_targets),
+        uow_factory=uow_factory,
         clock=clock,
         retriever=retriever,
         drafter=drafter,
@@ -363,6 +368,7 @@ async def start_app(
         triager=build_triager(settings, embedder, db),
         summarizer=build_summarizer(settings, embedder),
         summary_after=settings.summaries.after_customer_messages,
+        recommender=sales.recommender,
     )
 
     stop_event = asyncio.Event()
@@ -373,10 +379,16 @@ async def start_app(
     )
     secure = bool(settings.server.public_url and settings.server.public_url.startswith("https"))
     contributors = [
-        webhook_routes(core.bus, webhook_accounts),
+        webhook_routes(
+            core.bus,
+            webhook_accounts,
+            on_order=sales.on_order,
+            order_clock=clock.now,
+            tracking_param=sales.tracking_param,
+        ),
         webchat_routes(core.bus, db, feed, webchat_by_store, stop_event),
         whatsapp_routes(core.bus, db, whatsapp_accounts),
-        shopify_webhook_routes(db, shopify_secrets, clock),
+        shopify_webhook_routes(db, shopify_secrets, clock, sales.shopify_events),
         console_routes(core.bus, db, feed, auth, stop_event, secure_cookies=secure),
         knowledge_routes(KnowledgeBase(db, retriever, clock), db, auth),
         console_metrics_routes(db, auth, clock, embedder),
@@ -526,6 +538,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_triage.add_parser(sub)
     knowledge_cli.add_parser(sub)
     digest_cli.add_parser(sub)
+    catalog_cli.add_parser(sub)
     return parser
 
 
@@ -555,6 +568,8 @@ def cli(argv: list[str]) -> int:
         return asyncio.run(knowledge_cli.run(args, settings))
     if args.command == "digest":
         return asyncio.run(digest_cli.run(args, settings))
+    if args.command == "catalog":
+        return asyncio.run(catalog_cli.run(args, settings))
     return asyncio.run(_verify_audit(settings))
 
 

@@ -24,6 +24,7 @@ from bot.services.messagebus import Listener, MessageBus
 from bot.services.outbox_topics import CustomerSend, DraftJob
 from bot.services.outbox_worker import OutboxWorker, TopicHandler, WorkerSettings
 from bot.services.rate_limit import RateLimiter
+from bot.services.recommendations import Recommender
 from bot.services.retry_policy import RetryPolicy
 
 
@@ -50,6 +51,7 @@ def bootstrap(
     triager: Triager | None = None,
     summarizer: Summarizer | None = None,
     summary_after: int | None = None,
+    recommender: Recommender | None = None,
 ) -> Core:
     handlers = {
         commands.ReceiveCustomerMessage: partial(
@@ -62,6 +64,7 @@ def bootstrap(
             drafter=drafter,
             lookup_for=lookup_for,
             triager=triager,
+            recommender=recommender,
         ),
         commands.SummarizeConversation: partial(
             summaries.summarize_conversation,

@@ -18,6 +18,7 @@ from bot.config_ai import (
     TemplateConfig,
     TriageConfig,
 )
+from bot.config_sales import SalesConfig, StoreSalesConfig, check_recommend_from
 from bot.digest_config import DigestConfig, SchedulerConfig
 from bot.domain.model import StoreMode
 from bot.domain.permissions import Role
@@ -225,6 +226,7 @@ class StoreConfig(_Strict):
     risk: RiskPolicyConfig = RiskPolicyConfig()
     templates: list[TemplateConfig] = Field(default_factory=list)
     telegram: StoreTelegramConfig | None = None
+    sales: StoreSalesConfig | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -374,6 +376,7 @@ class Settings(_Strict):
     telegram: TelegramConfig | None = None
     scheduler: SchedulerConfig = SchedulerConfig()
     digests: list[DigestConfig] = Field(default_factory=list)
+    sales: SalesConfig = SalesConfig()
     members: list[MemberConfig] = Field(default_factory=list)
     stores: Annotated[list[StoreConfig], Field(min_length=1)]
 
@@ -403,6 +406,11 @@ class Settings(_Strict):
                 raise ValueError(f"digest {digest.id}: no store has client {digest.client!r}")
             if digest.target.startswith("slack:") and self.slack is None:
                 raise ValueError(f"digest {digest.id}: a slack target needs the [slack] section")
+        return self
+
+    @model_validator(mode="after")
+    def _sister_stores_share_a_client(self) -> Self:
+        check_recommend_from(self.stores)
         return self
 
     @property
