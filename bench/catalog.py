@@ -34,12 +34,15 @@ class Quality:
     leaks: int  # results from a store outside the filter (must be 0)
 
 
-async def measure(embedder: Embedder, directory: Path) -> list[Quality]:
+async def measure(
+    embedder: Embedder, directory: Path, *, cross_lingual: bool = True
+) -> list[Quality]:
     index = ProductIndex(directory, embedder)
     await index.apply([p for lang, store in STORES.items() for p in products(store, lang)])
     results: list[Quality] = []
     runs = [(lang, lang, store) for lang, store in STORES.items()]
-    runs.append(("zh→en", "zh", STORES["en"]))  # Chinese questions, English catalogue
+    if cross_lingual:
+        runs.append(("zh→en", "zh", STORES["en"]))  # Chinese questions, English catalogue
     for label, language, store in runs:
         pairs = questions(language)
         first = top3 = leaks = 0

@@ -31,7 +31,7 @@ def _record(row: object) -> RecommendationRecord:
         store_id=row.store_id,  # type: ignore[attr-defined]
         conversation_id=row.conversation_id,  # type: ignore[attr-defined]
         need=row.need,  # type: ignore[attr-defined]
-        items=list(row.items or []),  # type: ignore[attr-defined]
+        items=list(row._mapping["items"] or []),  # type: ignore[attr-defined]
         created_at=row.created_at,  # type: ignore[attr-defined]
     )
 
@@ -104,7 +104,7 @@ async def sales_funnels(
     async with db.read_sessions() as session:
         asks = (
             await session.execute(
-                select(R.c.store_id, R.c.conversation_id, R.c.items, R.c.created_at).where(
+                select(R.c.store_id, R.c.conversation_id, R.c["items"], R.c.created_at).where(
                     R.c.store_id.in_(list(store_ids)), R.c.created_at >= start, R.c.created_at < end
                 )
             )
@@ -142,7 +142,7 @@ async def sales_funnels(
     recommended: dict[str, set[str]] = defaultdict(set)
     for row in asks:
         asked[row.store_id].add(row.conversation_id)
-        if row.items:
+        if row._mapping["items"]:
             recommended[row.store_id].add(row.conversation_id)
     ordered: dict[str, set[str]] = defaultdict(set)
     revenue: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))

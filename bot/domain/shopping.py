@@ -15,6 +15,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from bot.domain.catalog import Product, Recommendation, Variant
 
 PRODUCT_INTENTS = frozenset({"product_question", "size_fit"})
+# Questions about an order already placed: "out of stock" there is a complaint, not a lead.
+AFTER_SALE_INTENTS = frozenset(
+    {"order_status", "shipping", "refund", "cancel", "payment", "warranty", "complaint"}
+)
 
 _RESTOCK = re.compile(
     r"restock|back in stock|out of stock|sold out|in stock again|available again|"
@@ -28,7 +32,7 @@ _ALTERNATIVE = re.compile(
 )
 _SIZE = re.compile(
     r"(?:\bsize\s*|\bin (?:a |an )?|尺码\s*|穿\s*)([2-5]?X{0,3}[SML]|XXS|\d{2}(?:\.5)?)\b"
-    r"|\b(XXS|XS|XXL|XXXL|XL)\b|([2-5]?X{0,3}[SML]|\d{2})\s*(?:码|号)",
+    r"|(?<![A-Za-z])(XXS|XS|XXL|XXXL|XL)(?![A-Za-z])|([2-5]?X{0,3}[SML]|\d{2})\s*(?:码|号)",
     re.IGNORECASE,
 )
 # Canonical colour → the words buyers and catalogues use for it.
@@ -47,7 +51,6 @@ COLOURS: dict[str, tuple[str, ...]] = {
     "purple": ("purple", "紫色", "紫"),
     "orange": ("orange", "橙色", "橘色"),
 }
-_LATIN_WORD = re.compile(r"[a-z]+")
 
 
 @dataclass(frozen=True)
@@ -58,18 +61,22 @@ class ShoppingNeed:
 
 
 def canonical_colour(text: str) -> str:
-    """The canonical colour a catalogue value or phrase names; "" when none."""
+    """The canonical colour a catalogue value or phrase names first; "" when none.
+
+    The earliest mention wins, and at one position the longest word, so "深蓝色" is navy
+    (深蓝) rather than blue (蓝色)."""
     lowered = text.lower()
-    words = set(_LATIN_WORD.findall(lowered))
-    # Longer words first, so "深蓝" says navy before "蓝" says blue.
-    pairs = sorted(
-        ((word, name) for name, words_ in COLOURS.items() for word in words_),
-        key=lambda pair: -len(pair[0]),
-    )
-    for word, name in pairs:
-        if (word in words) if word.isascii() else (word in text):
-            return name
-    return ""
+    found: list[tuple[int, int, str]] = []
+    for name, words in COLOURS.items():
+        for word in words:
+            if word.isascii():
+                match = re.search(rf"\b{word}\b", lowered)
+                position = match.start() if match else -1
+            else:
+                position = text.find(word)
+            if position >= 0:
+                found.append((position, -len(word), name))
+    return min(found)[2] if found else ""
 
 
 def requested_size(text: str) -> str:
@@ -81,6 +88,8 @@ def requested_size(text: str) -> str:
 
 def shopping_need(intent: str, text: str) -> ShoppingNeed | None:
     """What kind of buying question this is; None when the message is about something else."""
+    if intent in AFTER_SALE_INTENTS or intent == "talk_to_human":
+        return None
     size, colour = requested_size(text), canonical_colour(text)
     if _RESTOCK.search(text):
         kind = "restock"

@@ -11,6 +11,7 @@ import threading
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,7 @@ class ProductIndex:
         self._embedder = embedder
         self._lock = threading.Lock()
         self._db: DBConnection | None = None
+        self._table: Table | None = None  # kept open; other processes' writes show within 5 s
 
     async def search(self, store_ids: Sequence[str], text: str, limit: int) -> list[IndexHit]:
         if not store_ids or not text.strip() or limit <= 0:
@@ -71,7 +73,7 @@ class ProductIndex:
     def _search_blocking(
         self, store_ids: list[str], text: str, vector: np.ndarray, limit: int
     ) -> list[IndexHit]:
-        table = self._open()
+        table = self._table or self._open()
         if table is None:
             return []
         where = f"store_id IN ({', '.join(sql_literal(s) for s in sorted(set(store_ids)))})"
@@ -80,7 +82,7 @@ class ProductIndex:
             table.search(vector, vector_column_name="vector")
             .distance_type("cosine")
             .where(where, prefilter=True)
-            .select(columns)
+            .select([*columns, "_distance"])
             .limit(CANDIDATES)
             .to_list()
         )
@@ -88,7 +90,7 @@ class ProductIndex:
             by_text = (
                 table.search(text, query_type="fts", fts_columns="search_text")
                 .where(where, prefilter=True)
-                .select([*columns, "vector"])
+                .select([*columns, "vector", "_score"])
                 .limit(CANDIDATES)
                 .to_list()
             )
@@ -188,12 +190,13 @@ class ProductIndex:
             table.create_fts_index("search_text", base_tokenizer="icu", replace=True)
             table.create_scalar_index("store_id", index_type="BITMAP", replace=True)
             table.create_scalar_index("key", index_type="BTREE", replace=True)
+        self._table = table
         return table
 
     def _connection(self) -> DBConnection:
         if self._db is None:
             self._path.mkdir(parents=True, exist_ok=True)
-            self._db = lancedb.connect(self._path)
+            self._db = lancedb.connect(self._path, read_consistency_interval=timedelta(seconds=5))
         return self._db
 
     def _open(self) -> Table | None:
@@ -204,7 +207,9 @@ class ProductIndex:
             return None
         if table.schema != self._schema():  # another embedder dimension: start over
             db.drop_table(TABLE)
+            self._table = None
             return None
+        self._table = table
         return table
 
 
