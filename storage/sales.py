@@ -6,8 +6,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import Row, and_, select
 
 from bot.domain.catalog import RecommendationRecord
 from bot.domain.model import Direction
@@ -24,15 +25,16 @@ from storage.orm import (
 R = sales_recommendations
 
 
-def _record(row: object) -> RecommendationRecord:
+def _record(row: Row[Any]) -> RecommendationRecord:
+    values = row._mapping
     return RecommendationRecord(
-        tag=row.tag,  # type: ignore[attr-defined]
-        draft_id=row.draft_id,  # type: ignore[attr-defined]
-        store_id=row.store_id,  # type: ignore[attr-defined]
-        conversation_id=row.conversation_id,  # type: ignore[attr-defined]
-        need=row.need,  # type: ignore[attr-defined]
-        items=list(row._mapping["items"] or []),  # type: ignore[attr-defined]
-        created_at=row.created_at,  # type: ignore[attr-defined]
+        tag=values["tag"],
+        draft_id=values["draft_id"],
+        store_id=values["store_id"],
+        conversation_id=values["conversation_id"],
+        need=values["need"],
+        items=list(values["items"] or []),
+        created_at=values["created_at"],
     )
 
 

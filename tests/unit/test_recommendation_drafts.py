@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.ai.local_drafter import LocalDrafter
 from bot.ai.openai_drafter import data_message
 from bot.domain.catalog import Recommendation
 from bot.ports import DraftRequest
+from tests.integration.test_openai_drafter import RETURNS, STORE, answer, drafter
+from tests.support.fake_openai import Reply, running_fake_openai
 from tests.unit.test_local_drafter import hit, make_store
 
 ITEM = Recommendation(
@@ -58,3 +62,23 @@ def test_the_model_sees_the_items_as_quoted_data_without_links():
         "same model, size M in stock, from sister store Outlet</product>"
     ) in prompt
     assert "sd_ref" not in prompt  # links are added by the drafter, never written by the model
+
+
+async def test_the_openai_drafter_appends_the_items_to_the_models_reply_or_offers_them_alone():
+    base = replace(request([RETURNS]), store=STORE, customer_name="Jo")
+    async with running_fake_openai() as fake:
+        fake.script(
+            answer("Return unworn items within 30 days from your order page.", "returns"),
+            Reply(content='{"reply": "", "citations": [], "no_answer": true}'),
+        )
+        grounded = await drafter(fake).draft(base)
+        alone = await drafter(fake).draft(base)
+        assert fake.problems == []
+        prompt = fake.requests[0]["messages"][1]["content"]
+    block = f"These items are in stock now:\n- Trail Runner (M, black · 89.00 EUR): {ITEM.url}"
+    assert grounded.text == (
+        "Hi Jo,\n\nReturn unworn items within 30 days from your order page.\n\n"
+        f"{block}\n\nNorthwind Support"
+    )
+    assert alone.text == f"Hi Jo,\n\n{block}\n\nNorthwind Support"
+    assert '<product title="Trail Runner"' in prompt
