@@ -46,14 +46,16 @@ class Recommender:
     async def recommend(
         self, uow: UnitOfWork, store: Store, intent: str, text: str
     ) -> RecommendationSet | None:
-        """None when the message asks for nothing to buy; else what was chosen and seen."""
+        """None when the message asks for nothing to buy or the store (and its sisters) have
+        no catalogue, so stores without one draft exactly as before; else what was chosen
+        and what was seen."""
         need = shopping_need(intent, text)
         if need is None:
             return None
         limit = self._policy.max_items.get(store.id, self._policy.default_max_items)
+        if limit <= 0:  # recommendations turned off for this store
+            return None
         tag = new_id()[:TAG_LENGTH]
-        if limit <= 0:
-            return RecommendationSet(tag=tag, need=need.kind)
         sisters = await self._sister_stores(uow, store)
         pick = _Picker(need, limit, tag, self._policy)
         own = await self._search.search([store.id], text, CANDIDATES)
@@ -61,6 +63,8 @@ class Recommender:
         if not pick.full and sisters:
             found = await self._search.search(list(sisters), text, CANDIDATES)
             pick.take([h for h in found if h.product.store_id in sisters], sister_names=sisters)
+        if not pick.considered:
+            return None
         return RecommendationSet(
             tag=tag, need=need.kind, items=tuple(pick.items), considered=tuple(pick.considered)
         )

@@ -107,6 +107,8 @@ class ProductIndex:
     def _apply_blocking(self, upserts: list[Product], removed: list[tuple[str, str]]) -> int:
         with self._lock:
             table = self._open()
+            if table is None and not upserts:
+                return 0
             if table is None:
                 table = self._create(self._rows(upserts))
             elif upserts:
@@ -123,7 +125,8 @@ class ProductIndex:
         with self._lock:
             table = self._open()
             if table is None:
-                self._create(self._rows(products))
+                if products:  # no table until there is a catalogue: starts stay cheap
+                    self._create(self._rows(products))
                 return len(products)
             held = table.search().select(["key", "content_hash"]).limit(None).to_arrow()
             hashes = dict(
@@ -203,7 +206,7 @@ class ProductIndex:
         db = self._connection()
         try:
             table = db.open_table(TABLE)
-        except (ValueError, FileNotFoundError):
+        except (ValueError, FileNotFoundError, RuntimeError):
             return None
         if table.schema != self._schema():  # another embedder dimension: start over
             db.drop_table(TABLE)

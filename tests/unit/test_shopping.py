@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.config import ConfigError, load_settings
 from bot.domain.attribution import OrderPlaced, pick_recommendation
-from bot.domain.catalog import Product, RecommendationRecord, Variant
+from bot.domain.catalog import Product, ProductHit, RecommendationRecord, Variant
+from bot.domain.model import Store, StoreMode
 from bot.domain.shopping import (
     ShoppingNeed,
     canonical_colour,
@@ -19,6 +21,7 @@ from bot.domain.shopping import (
     tag_in_url,
     tagged_url,
 )
+from bot.services.recommendations import Recommender, SalesPolicy
 
 SHOE = Product(
     "nw",
@@ -154,3 +157,39 @@ def test_recommending_from_another_clients_store_is_a_config_error_naming_both(t
     message = str(problem.value)
     assert str(path) in message and "northwind" in message and "rival" in message
     assert "same client" in message
+
+
+class FixedSearch:
+    def __init__(self, hits: list[ProductHit]) -> None:
+        self.hits = hits
+        self.asked: list[list[str]] = []
+
+    async def search(self, store_ids, text, limit=10) -> list[ProductHit]:
+        self.asked.append(list(store_ids))
+        return self.hits
+
+
+STORE = Store("nw", "Northwind", "Northwind", "eu", ["en"], "UTC", StoreMode.DRAFT, "acme")
+
+
+async def test_a_store_without_a_catalogue_or_with_recommendations_off_drafts_as_before():
+    no_uow: Any = object()  # no sister stores named: the recommender never reads the database
+    question = "Do you have it in size M?"
+    assert (
+        await Recommender(FixedSearch([]), SalesPolicy()).recommend(
+            no_uow, STORE, "size_fit", question
+        )
+        is None
+    )
+    off = SalesPolicy(max_items={"nw": 0})
+    assert (
+        await Recommender(FixedSearch([ProductHit(SHOE, 0.9)]), off).recommend(
+            no_uow, STORE, "size_fit", question
+        )
+        is None
+    )
+    found = await Recommender(FixedSearch([ProductHit(SHOE, 0.9)]), SalesPolicy()).recommend(
+        no_uow, STORE, "size_fit", question
+    )
+    assert found is not None and [i.variant_id for i in found.items] == ["m-navy"]
+    assert found.items[0].url.endswith(f"sd_ref={found.tag}")
