@@ -86,6 +86,8 @@ from connectors.whatsapp.routes import whatsapp_routes
 from connectors.whatsapp.sender import WhatsAppSender
 from knowledge import cli as knowledge_cli
 from knowledge.batching import BatchingEmbedder
+from knowledge.catalog import cli as catalog_cli
+from knowledge.catalog.wiring import build_sales
 from knowledge.embeddings import Embedder, LocalEmbedder
 from knowledge.index import KnowledgeIndex
 from knowledge.service import KnowledgeBase
@@ -403,8 +405,11 @@ async def start_app(
         )
 
     holds = {s.id: s.risk.assist_hold_seconds for s in settings.stores}
+    uow_factory = unit_of_work_factory(db, clock, outbox.max_attempts, mirror_targets)
+    progress("indexing the product catalogue")
+    sales = await build_sales(settings, db, clock, embedder, uow_factory)
     core = bootstrap(
-        uow_factory=unit_of_work_factory(db, clock, outbox.max_attempts, mirror_targets),
+        uow_factory=uow_factory,
         clock=clock,
         retriever=retriever,
         drafter=drafter,
@@ -421,6 +426,7 @@ async def start_app(
         summarizer=build_summarizer(settings, embedder),
         summary_after=settings.summaries.after_customer_messages,
         assist_hold_for=lambda store_id: holds.get(store_id, DEFAULT_HOLD_SECONDS),
+        recommender=sales.recommender,
     )
 
     stop_event = asyncio.Event()
@@ -431,10 +437,16 @@ async def start_app(
     )
     secure = bool(settings.server.public_url and settings.server.public_url.startswith("https"))
     contributors = [
-        webhook_routes(core.bus, webhook_accounts),
+        webhook_routes(
+            core.bus,
+            webhook_accounts,
+            on_order=sales.on_order,
+            order_clock=clock.now,
+            tracking_param=sales.tracking_param,
+        ),
         webchat_routes(core.bus, db, feed, webchat_by_store, stop_event),
         whatsapp_routes(core.bus, db, whatsapp_accounts),
-        shopify_webhook_routes(db, shopify_secrets, clock),
+        shopify_webhook_routes(db, shopify_secrets, clock, sales.shopify_events),
         console_routes(core.bus, db, feed, auth, stop_event, secure_cookies=secure),
         knowledge_routes(KnowledgeBase(db, retriever, clock), db, auth),
         console_metrics_routes(db, auth, clock, embedder),
@@ -594,6 +606,7 @@ def _parser() -> argparse.ArgumentParser:
     digest_cli.add_parser(sub)
     cli_members.add_parser(sub)
     cli_rollout.add_parser(sub)
+    catalog_cli.add_parser(sub)
     return parser
 
 
@@ -627,6 +640,8 @@ def cli(argv: list[str]) -> int:
         return asyncio.run(cli_members.run(args, settings))
     if args.command == "rollout":
         return asyncio.run(cli_rollout.run(args, settings))
+    if args.command == "catalog":
+        return asyncio.run(catalog_cli.run(args, settings))
     return asyncio.run(_verify_audit(settings))
 
 

@@ -34,6 +34,7 @@ from bot.services.messagebus import Listener, MessageBus
 from bot.services.outbox_topics import CustomerSend, DraftJob
 from bot.services.outbox_worker import OutboxWorker, TopicHandler, WorkerSettings
 from bot.services.rate_limit import RateLimiter
+from bot.services.recommendations import Recommender
 from bot.services.retry_policy import RetryPolicy
 
 
@@ -61,6 +62,7 @@ def bootstrap(
     summarizer: Summarizer | None = None,
     summary_after: int | None = None,
     assist_hold_for: Callable[[str], float] | None = None,
+    recommender: Recommender | None = None,
 ) -> Core:
     handlers = {
         commands.ReceiveCustomerMessage: partial(
@@ -74,6 +76,7 @@ def bootstrap(
             lookup_for=lookup_for,
             triager=triager,
             assist_hold_for=assist_hold_for or (lambda _store_id: assist_hold.DEFAULT_HOLD_SECONDS),
+            recommender=recommender,
         ),
         commands.ReleaseHeldDraft: partial(assist_hold.release_held_draft, clock=clock),
         commands.CancelAutoSend: partial(assist_hold.cancel_auto_send, clock=clock),

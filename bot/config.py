@@ -19,6 +19,7 @@ from bot.config_ai import (
     TriageConfig,
 )
 from bot.config_lark import OPEN_ID, LarkConfig, LarkConfigError, StoreLarkConfig
+from bot.config_sales import SalesConfig, StoreSalesConfig, check_recommend_from
 from bot.config_wecom import StoreWeComConfig, WeComConfig, WeComConfigError, check_wecom_env
 from bot.digest_config import DigestConfig, SchedulerConfig
 from bot.domain.model import StoreMode
@@ -229,6 +230,7 @@ class StoreConfig(_Strict):
     telegram: StoreTelegramConfig | None = None
     lark: StoreLarkConfig | None = None
     wecom: StoreWeComConfig | None = None
+    sales: StoreSalesConfig | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -393,6 +395,7 @@ class Settings(_Strict):
     wecom: WeComConfig | None = None
     scheduler: SchedulerConfig = SchedulerConfig()
     digests: list[DigestConfig] = Field(default_factory=list)
+    sales: SalesConfig = SalesConfig()
     members: list[MemberConfig] = Field(default_factory=list)
     clients: list[ClientConfig] = Field(default_factory=list)
     stores: Annotated[list[StoreConfig], Field(min_length=1)]
@@ -464,6 +467,11 @@ class Settings(_Strict):
         for store in self.stores:
             if store.lark is not None and self.lark is None:
                 raise ValueError(f"store {store.id}: a lark group needs the [lark] section")
+        return self
+
+    @model_validator(mode="after")
+    def _sister_stores_share_a_client(self) -> Self:
+        check_recommend_from(self.stores)
         return self
 
     @property

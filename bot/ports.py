@@ -9,6 +9,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self, runtime_checkable
 
+from bot.domain.catalog import ProductHit, Recommendation, RecommendationRecord
 from bot.domain.events import Event
 from bot.domain.membership import Invitation
 from bot.domain.model import (
@@ -79,6 +80,8 @@ class DraftRequest:
     lookup: Lookup | None = None
     entities: Mapping[str, Sequence[str]] = field(default_factory=dict)
     intent: str = ""  # triage's intent label ("" when none was classified)
+    # In-stock items the recommender chose; drafters show them with their tagged links.
+    recommendations: Sequence[Recommendation] = ()
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,14 @@ class DraftProposal:
     note: str = ""
     # Reasons found while drafting that a lead must see (e.g. instructions in an order note).
     risk_flags: tuple[str, ...] = ()
+
+
+class ProductSearch(Protocol):
+    """Hybrid search over the catalogues of exactly `store_ids` (the filter is in the query)."""
+
+    async def search(
+        self, store_ids: Sequence[str], text: str, limit: int = 10
+    ) -> list[ProductHit]: ...
 
 
 class Drafter(Protocol):
@@ -330,6 +341,20 @@ class UnitOfWork(Protocol):
     ) -> None: ...
     async def outbox_done(self, item_id: int) -> None: ...
     def record(self, event: Event) -> None: ...
+
+
+# --- sales ------------------------------------------------------------------------------
+
+
+class SalesLedger(Protocol):
+    """Reads attribution needs: recommendations by tag or by customer, and who replied."""
+
+    async def recommendations_by_tag(self, tags: Sequence[str]) -> list[RecommendationRecord]: ...
+    async def recommendations_for_contacts(
+        self, store_ids: Sequence[str], contacts: Sequence[str], since: datetime
+    ) -> list[RecommendationRecord]: ...
+    async def reply_author(self, conversation_id: str, before: datetime) -> str | None: ...
+    async def attributed(self, store_id: str, order_id: str) -> bool: ...
 
 
 # --- digests ----------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from bot.services.question_clusters import QuestionCluster, cluster_questions
 from knowledge.embeddings import Embedder
 from storage.database import Database
 from storage.metrics_queries import audit_records, message_texts, store_infos
+from storage.sales import sales_funnels
 
 TREND_DAYS = 7
 TOP_CLUSTERS = 5
@@ -77,6 +78,7 @@ async def build_report(
         trend=trend,
         hot_questions=hot,
         knowledge_gaps=gaps,
+        sales=await sales_funnels(db, store_ids, period.start, period.end),
     )
 
 

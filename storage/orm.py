@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import registry
 
-from bot.domain import knowledge, model
+from bot.domain import attribution, catalog, knowledge, model
 
 metadata = MetaData(
     naming_convention={
@@ -515,6 +515,46 @@ digest_runs = Table(
     Column("finished_at", UTCDateTime),
 )
 
+catalog_products = Table(
+    "catalog_products",
+    metadata,
+    Column("store_id", NAME, ForeignKey("stores.id"), primary_key=True),
+    Column("product_id", String(255), primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+sales_recommendations = Table(
+    "sales_recommendations",
+    metadata,
+    Column("tag", String(32), primary_key=True),
+    Column("draft_id", ID, nullable=False),
+    Column("store_id", NAME, ForeignKey("stores.id"), nullable=False),
+    Column("conversation_id", ID, ForeignKey("conversations.id"), nullable=False),
+    Column("need", String(20), nullable=False),
+    Column("items", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_sales_recommendations_store_created", "store_id", "created_at"),
+)
+
+sales_orders = Table(
+    "sales_orders",
+    metadata,
+    Column("store_id", NAME, primary_key=True),
+    Column("order_id", String(64), primary_key=True),
+    Column("conversation_id", ID, ForeignKey("conversations.id"), nullable=False),
+    Column("conversation_store_id", NAME, nullable=False),
+    Column("agent_id", NAME),
+    Column("tag", String(32)),
+    Column("matched_by", String(20), nullable=False),
+    Column("amount", String(32), nullable=False),
+    Column("currency", String(8), nullable=False),
+    Column("ordered_at", UTCDateTime, nullable=False),
+    Index("ix_sales_orders_conversation_store", "conversation_store_id", "ordered_at"),
+)
+
 _MAPPED: list[tuple[type[Any], Table]] = [
     (model.Store, stores),
     (model.ChannelAccount, channel_accounts),
@@ -525,6 +565,8 @@ _MAPPED: list[tuple[type[Any], Table]] = [
     (model.Draft, drafts),
     (model.ReviewAction, review_actions),
     (knowledge.KnowledgeProposal, knowledge_proposals),
+    (catalog.RecommendationRecord, sales_recommendations),
+    (attribution.OrderAttribution, sales_orders),
 ]
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from bot.domain.injection import injection_signals
 from bot.domain.reminders import back_office_reminder
+from bot.domain.shopping import render_recommendations
 from bot.domain.templates import ScriptTemplate, draft_variables, fill
 from bot.ports import DraftProposal, DraftRequest, KnowledgeHit
 
@@ -30,6 +32,10 @@ class LocalDrafter:
         self._templates = dict(templates or {})
 
     async def draft(self, request: DraftRequest) -> DraftProposal:
+        """The answer, followed by the recommended in-stock items with their links."""
+        return self._with_recommendations(request, self._answer(request))
+
+    def _answer(self, request: DraftRequest) -> DraftProposal:
         """A script template for the intent when its variables are known, else knowledge;
         drafts about orders carry what to verify in the back office."""
         values = draft_variables(
@@ -56,6 +62,21 @@ class LocalDrafter:
             note=_join(proposal.note, template_note, reminder),
             risk_flags=flags,
         )
+
+    def _with_recommendations(
+        self, request: DraftRequest, proposal: DraftProposal
+    ) -> DraftProposal:
+        block = render_recommendations(request.recommendations, request.language)
+        if not block:
+            return proposal
+        if proposal.text is None:  # no article answers, but the catalogue does
+            return replace(proposal, text=self._wrap(request, block))
+        signoff = request.store.signoff(request.language)
+        body = proposal.text
+        if signoff and body.endswith(signoff):
+            body = body[: -len(signoff)].rstrip()
+            return replace(proposal, text=f"{body}\n\n{block}\n\n{signoff}")
+        return replace(proposal, text=f"{body}\n\n{block}")
 
     def _template(self, request: DraftRequest) -> ScriptTemplate | None:
         candidates = self._templates.get(request.store.id, ())

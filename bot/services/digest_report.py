@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.services.metrics import MetricSet, StoreInfo
 from bot.services.periods import Period
 from bot.services.question_clusters import QuestionCluster
+from bot.services.sales_report import SalesFunnel, funnel_markdown
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class DigestReport:
     trend: Sequence[tuple[str, float | None]] = ()
     hot_questions: Sequence[QuestionCluster] = field(default_factory=list)
     knowledge_gaps: Sequence[QuestionCluster] = field(default_factory=list)
+    sales: Mapping[str, SalesFunnel] = field(default_factory=dict)  # store id → funnel
 
 
 def duration_text(seconds: float | None) -> str:
@@ -108,4 +110,5 @@ def render_markdown(report: DigestReport) -> str:
         if clusters:
             lines += ["", f"## {heading}"]
             lines += [f"{n}. “{_quote(c.example)}” ×{c.count}" for n, c in enumerate(clusters, 1)]
+    lines += funnel_markdown(report.sales, {s.id: s.name for s in report.stores})
     return "\n".join(lines) + "\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.domain.catalog import RecommendationRecord
 from bot.domain.commands import DraftReply
 from bot.domain.errors import NotFound
 from bot.domain.events import ConversationChanged
@@ -21,7 +22,7 @@ from bot.ports import (
     Triager,
     UnitOfWork,
 )
-from bot.services import lookups
+from bot.services import lookups, recommendations
 from bot.services.assist_hold import AUTO_ACTOR, DEFAULT_HOLD_SECONDS, hold_auto_send
 from bot.services.replies import discard_pending_drafts, queue_reply
 
@@ -43,6 +44,7 @@ async def draft_reply(
     lookup_for: Callable[[str], Lookup | None] = lambda _store_id: None,
     triager: Triager | None = None,
     assist_hold_for: Callable[[str], float] = lambda _store_id: DEFAULT_HOLD_SECONDS,
+    recommender: recommendations.Recommender | None = None,
 ) -> DraftOutcome:
     outbox_item_id = cmd.outbox_item_id
     # Read what we need, then do the slow work outside any write transaction.
@@ -77,6 +79,10 @@ async def draft_reply(
         if lookup
         else []
     )
+    intent = triage.intent.label if triage.intent else ""
+    recommended = (
+        await recommender.recommend(uow, store, intent, message.text) if recommender else None
+    )
     proposal = await drafter.draft(
         DraftRequest(
             store=store,
@@ -87,10 +93,19 @@ async def draft_reply(
             facts=facts,
             lookup=lookup,
             entities=entities,
-            intent=triage.intent.label if triage.intent else "",
+            intent=intent,
+            recommendations=recommended.items if recommended else (),
         )
     )
-    note = "\n".join(part for part in (proposal.note, lookups.thread_line(facts)) if part)
+    note = "\n".join(
+        part
+        for part in (
+            proposal.note,
+            lookups.thread_line(facts),
+            recommendations.thread_lines(recommended) if recommended else "",
+        )
+        if part
+    )
     confident = proposal.text is not None
     route = decide_route(
         store.mode,
@@ -166,8 +181,21 @@ async def draft_reply(
                 ],
                 "citations": proposal.citations,
                 "note": note,
+                **({"products": recommendations.evidence(recommended)} if recommended else {}),
             },
         )
+        if recommended is not None:
+            uow.repo.add(
+                RecommendationRecord(
+                    tag=recommended.tag,
+                    draft_id=draft.id,
+                    store_id=store.id,
+                    conversation_id=conversation.id,
+                    need=recommended.need,
+                    items=recommendations.evidence(recommended)["recommended"],
+                    created_at=clock.now(),
+                )
+            )
         if route == Route.REVIEW:
             conversation.review_required = True
             conversation.status = ConversationStatus.REVIEW

@@ -11,7 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +30,8 @@ from storage.database import Database
 
 MAX_BODY_BYTES = 1024 * 1024
 Update = Callable[[dict[str, str]], dict[str, str]]
+# (store id, topic, payload, shop domain) → a status when sales assist handled the event.
+SalesEvent = Callable[[str, str, dict[str, Any], str], Awaitable[str | None]]
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -73,7 +75,7 @@ def interpret(topic: str, payload: dict[str, Any]) -> tuple[str, Update] | None:
 
 
 def shopify_webhook_routes(
-    db: Database, secrets: Mapping[str, str], clock: Clock
+    db: Database, secrets: Mapping[str, str], clock: Clock, on_sales_event: SalesEvent | None = None
 ) -> Callable[[web.Application], None]:
     """`secrets`: store id → the Shopify app secret that signs that shop's webhooks."""
 
@@ -102,8 +104,15 @@ def shopify_webhook_routes(
             return json_error(400, f"body: not a {topic} payload")
         if not isinstance(payload, dict):
             return json_error(400, "body: must be a JSON object")
+        sales = None
+        if on_sales_event is not None:
+            domain = request.headers.get("X-Shopify-Shop-Domain", "")
+            try:
+                sales = await on_sales_event(store_id, topic, payload, domain)
+            except (KeyError, TypeError, AttributeError, ValueError):
+                return json_error(400, f"body: not a {topic} payload")
         if change is None:
-            return web.json_response({"status": "ignored", "topic": topic})
+            return web.json_response({"status": sales or "ignored", "topic": topic})
         order_id, update = change
         stored = await record_shop_event(
             db,

@@ -94,9 +94,10 @@ async def test_forged_replayed_and_malformed_events_store_nothing(shop_app, http
     assert (await deliver(http, shop_app, "fulfillments/create", {"id": 1}, "e-3"))[0] == 400
     assert (await deliver(http, shop_app, "orders/create", order, ""))[0] == 400
     assert (await deliver(http, shop_app, "orders/create", order, "e-1", store="nope"))[0] == 404
-    assert await deliver(http, shop_app, "products/create", {"id": 5}, "e-4") == (
+    # Product topics now feed the catalogue (tests/e2e/test_sales_webhooks.py).
+    assert await deliver(http, shop_app, "customers/create", {"id": 5}, "e-4") == (
         200,
-        {"status": "ignored", "topic": "products/create"},
+        {"status": "ignored", "topic": "customers/create"},
     )
     assert await known_orders(shop_app) == 0
 

@@ -64,6 +64,7 @@ def console_metrics_routes(
                 "current": report.current.as_dict(),
                 "previous": report.previous.as_dict(),
                 "digest": render_markdown(report),
+                "sales": {key: funnel.as_dict() for key, funnel in report.sales.items()},
                 "delivered_digests": delivered,
                 "charts": [
                     {

@@ -70,6 +70,11 @@
         charts.appendChild(figure);
       }
       $("metrics-digest").textContent = data.digest;
+      const sales = (data.sales || {})[data.store.id];
+      const revenue = sales ? Object.entries(sales.revenue).map(([c, v]) => `${v} ${c}`).join(", ") : "";
+      $("metrics-sales").textContent = sales
+        ? `asked ${sales.asked} → answered ${sales.answered} → recommended ${sales.recommended} → ordered ${sales.ordered} · revenue ${revenue || "0"}`
+        : "No sales data.";
       const delivered = $("metrics-delivered");
       delivered.replaceChildren();
       if (!data.delivered_digests.length) delivered.textContent = "None delivered to the console yet.";

@@ -1,0 +1,1 @@
+"""Product catalogues: import and export, the LanceDB product index, and product search."""
