@@ -78,6 +78,7 @@ from knowledge.embeddings import Embedder, LocalEmbedder
 from knowledge.index import KnowledgeIndex
 from knowledge.service import KnowledgeBase
 from scheduler import cli as digest_cli
+from scheduler.jobs import maintenance_jobs
 from scheduler.service import DigestScheduler
 from scheduler.wiring import build_digest_scheduler
 from storage import migrate
@@ -366,6 +367,7 @@ async def start_app(
     )
 
     stop_event = asyncio.Event()
+    knowledge_base = KnowledgeBase(db, retriever, clock)
     auth = ConsoleAuth(
         secret_key(settings, data_dir),
         member_tokens(settings),
@@ -378,7 +380,7 @@ async def start_app(
         whatsapp_routes(core.bus, db, whatsapp_accounts),
         shopify_webhook_routes(db, shopify_secrets, clock),
         console_routes(core.bus, db, feed, auth, stop_event, secure_cookies=secure),
-        knowledge_routes(KnowledgeBase(db, retriever, clock), db, auth),
+        knowledge_routes(knowledge_base, db, auth),
         console_metrics_routes(db, auth, clock, embedder),
     ]
     if settings.console.demo_sign_in:
@@ -431,6 +433,8 @@ async def start_app(
             slack_target=(lambda channel: SlackDigestTarget(slack_client, channel))
             if slack_client is not None
             else None,
+            telegram_bot=team_telegram.application.bot if team_telegram is not None else None,
+            jobs=maintenance_jobs(settings.scheduler, knowledge_base),
         )
         tasks.append(asyncio.create_task(digests.run(stop_event), name="digest-scheduler"))
     return RunningApp(

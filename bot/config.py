@@ -18,7 +18,7 @@ from bot.config_ai import (
     TemplateConfig,
     TriageConfig,
 )
-from bot.digest_config import DigestConfig, SchedulerConfig
+from bot.digest_config import DigestConfig, DigestEmailConfig, SchedulerConfig
 from bot.domain.model import StoreMode
 from bot.domain.permissions import Role
 
@@ -374,6 +374,7 @@ class Settings(_Strict):
     telegram: TelegramConfig | None = None
     scheduler: SchedulerConfig = SchedulerConfig()
     digests: list[DigestConfig] = Field(default_factory=list)
+    digest_email: DigestEmailConfig | None = None
     members: list[MemberConfig] = Field(default_factory=list)
     stores: Annotated[list[StoreConfig], Field(min_length=1)]
 
@@ -403,6 +404,14 @@ class Settings(_Strict):
                 raise ValueError(f"digest {digest.id}: no store has client {digest.client!r}")
             if digest.target.startswith("slack:") and self.slack is None:
                 raise ValueError(f"digest {digest.id}: a slack target needs the [slack] section")
+            if digest.target.startswith("email:") and self.digest_email is None:
+                raise ValueError(f"digest {digest.id}: an email target needs [digest_email]")
+            if digest.target.startswith("telegram:") and not (
+                self.telegram and self.telegram.team_bot_token_env
+            ):
+                raise ValueError(
+                    f"digest {digest.id}: a telegram target needs telegram.team_bot_token_env"
+                )
         return self
 
     @property
