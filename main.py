@@ -44,6 +44,7 @@ from bot.services.outbox_worker import TopicHandler, WorkerSettings
 from bot.services.rate_limit import RateLimiter
 from bot.services.retry_policy import RetryPolicy
 from bot.workspaces.console.auth import ConsoleAuth
+from bot.workspaces.console.digest_routes import console_digest_routes
 from bot.workspaces.console.knowledge_routes import knowledge_routes
 from bot.workspaces.console.metrics_routes import console_metrics_routes
 from bot.workspaces.console.routes import console_routes
@@ -382,6 +383,7 @@ async def start_app(
         console_routes(core.bus, db, feed, auth, stop_event, secure_cookies=secure),
         knowledge_routes(knowledge_base, db, auth),
         console_metrics_routes(db, auth, clock, embedder),
+        console_digest_routes(db, auth, clock),
     ]
     if settings.console.demo_sign_in:
         contributors.append(demo_marketplace_routes(webhook_accounts))
