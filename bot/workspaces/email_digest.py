@@ -37,7 +37,14 @@ def digest_mail(
     message.add_alternative(email_html(digest.markdown, charts), subtype="html")
     html_part = message.get_payload()[1]  # type: ignore[index]
     for cid, image in zip(cids, digest.images, strict=True):
-        html_part.add_related(image.png, "image", "png", cid=f"<{cid}>", filename=image.filename)
+        html_part.add_related(
+            image.png,
+            "image",
+            "png",
+            cid=f"<{cid}>",
+            disposition="inline",
+            filename=image.filename,
+        )
     return message
 
 
