@@ -52,6 +52,7 @@ from bot.services.outbox_worker import TopicHandler, WorkerSettings
 from bot.services.rate_limit import RateLimiter
 from bot.services.retry_policy import RetryPolicy
 from bot.workspaces.console.auth import ConsoleAuth
+from bot.workspaces.console.digest_routes import console_digest_routes
 from bot.workspaces.console.knowledge_routes import knowledge_routes
 from bot.workspaces.console.members_routes import members_routes
 from bot.workspaces.console.metrics_routes import console_metrics_routes
@@ -92,6 +93,7 @@ from knowledge.embeddings import Embedder, LocalEmbedder
 from knowledge.index import KnowledgeIndex
 from knowledge.service import KnowledgeBase
 from scheduler import cli as digest_cli
+from scheduler.jobs import maintenance_jobs
 from scheduler.service import DigestScheduler
 from scheduler.wiring import build_digest_scheduler
 from storage import migrate
@@ -430,6 +432,7 @@ async def start_app(
     )
 
     stop_event = asyncio.Event()
+    knowledge_base = KnowledgeBase(db, retriever, clock)
     auth = ConsoleAuth(
         secret_key(settings, data_dir),
         member_tokens(settings),
@@ -448,10 +451,11 @@ async def start_app(
         whatsapp_routes(core.bus, db, whatsapp_accounts),
         shopify_webhook_routes(db, shopify_secrets, clock, sales.shopify_events),
         console_routes(core.bus, db, feed, auth, stop_event, secure_cookies=secure),
-        knowledge_routes(KnowledgeBase(db, retriever, clock), db, auth),
+        knowledge_routes(knowledge_base, db, auth),
         console_metrics_routes(db, auth, clock, embedder),
         members_routes(core.bus, db, auth, secure_cookies=secure),
         review_routes(db, auth, clock, embedder),
+        console_digest_routes(db, auth, clock),
     ]
     if settings.console.demo_sign_in:
         contributors.append(demo_marketplace_routes(webhook_accounts))
@@ -509,6 +513,8 @@ async def start_app(
             slack_target=(lambda channel: SlackDigestTarget(slack_client, channel))
             if slack_client is not None
             else None,
+            telegram_bot=team_telegram.application.bot if team_telegram is not None else None,
+            jobs=maintenance_jobs(settings.scheduler, knowledge_base),
         )
         tasks.append(asyncio.create_task(digests.run(stop_event), name="digest-scheduler"))
     return RunningApp(

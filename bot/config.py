@@ -21,7 +21,7 @@ from bot.config_ai import (
 from bot.config_lark import OPEN_ID, LarkConfig, LarkConfigError, StoreLarkConfig
 from bot.config_sales import SalesConfig, StoreSalesConfig, check_recommend_from
 from bot.config_wecom import StoreWeComConfig, WeComConfig, WeComConfigError, check_wecom_env
-from bot.digest_config import DigestConfig, SchedulerConfig
+from bot.digest_config import DigestConfig, DigestEmailConfig, SchedulerConfig
 from bot.domain.model import StoreMode
 from bot.domain.permissions import Role
 
@@ -396,6 +396,7 @@ class Settings(_Strict):
     scheduler: SchedulerConfig = SchedulerConfig()
     digests: list[DigestConfig] = Field(default_factory=list)
     sales: SalesConfig = SalesConfig()
+    digest_email: DigestEmailConfig | None = None
     members: list[MemberConfig] = Field(default_factory=list)
     clients: list[ClientConfig] = Field(default_factory=list)
     stores: Annotated[list[StoreConfig], Field(min_length=1)]
@@ -460,6 +461,14 @@ class Settings(_Strict):
                 raise ValueError(f"digest {digest.id}: no store has client {digest.client!r}")
             if digest.target.startswith("slack:") and self.slack is None:
                 raise ValueError(f"digest {digest.id}: a slack target needs the [slack] section")
+            if digest.target.startswith("email:") and self.digest_email is None:
+                raise ValueError(f"digest {digest.id}: an email target needs [digest_email]")
+            if digest.target.startswith("telegram:") and not (
+                self.telegram and self.telegram.team_bot_token_env
+            ):
+                raise ValueError(
+                    f"digest {digest.id}: a telegram target needs telegram.team_bot_token_env"
+                )
         return self
 
     @model_validator(mode="after")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-TARGET_PATTERN = r"^(slack:[CG][A-Z0-9]{2,}|console|file:.+)$"
+TARGET_PATTERN = (
+    r"^(slack:[CG][A-Z0-9]{2,}|telegram:-?[0-9]{1,20}|email:[^@\s,]+@[^@\s,]+"
+    r"(,[^@\s,]+@[^@\s,]+)*|console|file:.+)$"
+)
 
 
 def check_cron(value: str) -> str:
@@ -38,7 +42,10 @@ class DigestConfig(BaseModel):
         str,
         Field(
             pattern=TARGET_PATTERN,
-            description="slack:<channel id>, console, or file:<directory>",
+            description=(
+                "slack:<channel id>, telegram:<chat id>, email:<address>[,<address>…], "
+                "console, or file:<directory>"
+            ),
         ),
     ]
     stores: list[str] = Field(default_factory=list)
@@ -72,3 +79,34 @@ class SchedulerConfig(BaseModel):
     poll_seconds: Annotated[float, Field(gt=0, le=3600)] = 15.0
     # A digest run whose worker died is taken over after this long.
     lease_seconds: Annotated[float, Field(gt=0, le=86400)] = 600.0
+    # How often the leader retires knowledge articles whose valid_until has passed.
+    knowledge_expiry_seconds: Annotated[float, Field(gt=0, le=86400)] = 60.0
+
+
+class DigestEmailConfig(BaseModel):
+    """`[digest_email]`: the SMTP account digests are mailed from (like an email channel's)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    address: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]
+    display_name: str = "Storedesk digests"
+    username: str | None = Field(default=None, description="defaults to address")
+    password_env: str | None = None
+    password: str | None = Field(default=None, description="literal; demo files only")
+    smtp_host: str
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = 587
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 20.0
+
+    def resolve_password(self) -> str:
+        if self.password_env:
+            value = os.environ.get(self.password_env)
+            if not value:
+                name = self.password_env
+                raise ValueError(f"digest_email.password_env: variable {name} is not set")
+            return value
+        return self.password or ""
+
+    def login(self) -> str | None:
+        """Log in only when a password is configured (a local relay may take mail without)."""
+        return (self.username or self.address) if self.resolve_password() else None

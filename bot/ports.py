@@ -385,3 +385,14 @@ class DigestTarget(Protocol):
     repeating it."""
 
     async def deliver(self, digest: Digest) -> None: ...
+
+
+class DigestProgress(Protocol):
+    """Which parts of a digest a target has already delivered (per run key).
+
+    Targets that cannot ask the platform what they sent (Telegram, email) record each part
+    as soon as it is out, so a run taken over after a crash sends only what is missing."""
+
+    async def delivered(self, key: str) -> set[str]: ...
+
+    async def mark(self, key: str, part: str, ref: str | None = None) -> None: ...

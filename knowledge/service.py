@@ -117,6 +117,20 @@ class KnowledgeBase:
                 raise InvalidState(f"article {article.id} already exists")
         return await self._save_one(article, member.id, "create")
 
+    async def retire_expired(self) -> list[str]:
+        """Articles past `valid_until` become retired versions, audited and out of the index.
+
+        Search already skips them by date; this makes the record and the index say so too,
+        without waiting for anyone to restart or edit. Run by the scheduler's leader."""
+        async with self._db.read_sessions() as session:
+            expired = await rows.expired_articles(session, self._clock.now())
+        for record in expired:
+            retired = replace(
+                record, status=Status.RETIRED, author=SYSTEM_ACTOR, approver=SYSTEM_ACTOR
+            )
+            await self._save_one(retired, SYSTEM_ACTOR, "expired")
+        return [record.id for record in expired]
+
     async def _save_one(self, article: ArticleRecord, actor: str, why: str) -> ArticleRecord:
         async with self._uow_factory() as uow:
             saved = (await rows.save_articles(uow.session, [article], self._clock.now()))[0]

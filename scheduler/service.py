@@ -1,5 +1,8 @@
 """The digest scheduler: APScheduler cron jobs, run only while this instance leads.
 
+On each poll the leader also runs the periodic maintenance jobs that are due
+(`scheduler/jobs.py` lists them), so they too run on exactly one instance.
+
 APScheduler 3.x keeps its jobs in memory here. What must survive a restart lives in the
 database instead: each run's key (subscription + period). On becoming leader, and on every
 poll, each subscription's latest due period is run if its key is not yet delivered, so a
@@ -19,6 +22,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from scheduler.digests import DigestRunner
 from scheduler.leader import Leadership
+from scheduler.maintenance import MaintenanceRunner
 from storage.digest_runs import Subscription
 
 logger = logging.getLogger(__name__)
@@ -35,8 +39,10 @@ class DigestScheduler:
         subscriptions: Subscriptions,
         *,
         poll_seconds: float = 15.0,
+        maintenance: MaintenanceRunner | None = None,
     ) -> None:
         self._runner = runner
+        self._maintenance = maintenance
         self._leadership = leadership
         self._subscriptions = subscriptions
         self._poll_seconds = poll_seconds
@@ -77,6 +83,8 @@ class DigestScheduler:
             return
         subscriptions = await self._subscriptions()
         self._sync_jobs(subscriptions)
+        if self._maintenance is not None:
+            await self._maintenance.run_due()
         for subscription in subscriptions:  # catch-up and retries; a done key is a no-op
             await self._runner.run_due(subscription)
 
@@ -106,4 +114,6 @@ class DigestScheduler:
             self._aps.shutdown(wait=False)
             self._aps = None
             self._jobs = {}
+            if self._maintenance is not None:
+                self._maintenance.forget()
             logger.info("digest scheduler: no longer leading")

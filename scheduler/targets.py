@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 
 from bot.ports import Digest
+from storage.database import Database
+from storage.digest_delivery import save_charts
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -42,8 +44,15 @@ class FileDigestTarget:
 
 
 class ConsoleDigestTarget:
-    """Nothing to send: the run's text is kept in `digest_runs` when it is recorded as
-    delivered, and the console's metrics page lists those of its stores."""
+    """Nothing to send: the charts are kept in `digest_charts` here, the text in
+    `digest_runs` when the run is recorded as delivered; the console's digests page lists
+    those whose stores the member may see."""
+
+    def __init__(self, db: Database | None = None) -> None:
+        self._db = db
 
     async def deliver(self, digest: Digest) -> None:
-        return None
+        if self._db is None:
+            return
+        async with self._db.write_sessions() as session, session.begin():
+            await save_charts(session, digest.key, digest.images)

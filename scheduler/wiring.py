@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
+from telegram import Bot as TelegramBot
 
 from bot.config import Settings
 from bot.ports import Clock, DigestTarget
+from bot.workspaces.email_digest import EmailDigestTarget
+from bot.workspaces.telegram.digest_target import TelegramDigestTarget
 from knowledge.embeddings import Embedder
 from scheduler.digests import DigestRunner
 from scheduler.leader import LOCK_NAME, AdvisoryLockLeadership, Leadership, SingleInstance
+from scheduler.maintenance import MaintenanceJob, MaintenanceRunner
 from scheduler.service import DigestScheduler
 from scheduler.targets import ConsoleDigestTarget, FileDigestTarget
 from storage import digest_runs
 from storage.database import Database
+from storage.digest_delivery import PartLog
 from storage.digest_runs import Subscription
 
 SlackTargetFor = Callable[[str], DigestTarget]
+TargetMaker = Callable[[str], DigestTarget]
 
 
 def configured_subscriptions(settings: Settings) -> list[Subscription]:
@@ -37,15 +43,25 @@ def configured_subscriptions(settings: Settings) -> list[Subscription]:
     ]
 
 
-def target_factory(slack_target: SlackTargetFor | None) -> Callable[[str], DigestTarget]:
+def target_factory(
+    slack_target: SlackTargetFor | None,
+    *,
+    db: Database | None = None,
+    others: Mapping[str, TargetMaker] | None = None,
+) -> Callable[[str], DigestTarget]:
+    """`others` maps a target kind (`telegram`, `email`) to what builds it from the rest."""
+    makers = dict(others or {})
+
     def target_for(target: str) -> DigestTarget:
         kind, _, rest = target.partition(":")
         if kind == "slack" and slack_target is not None:
             return slack_target(rest)
+        if kind in makers and rest:
+            return makers[kind](rest)
         if kind == "file" and rest:
             return FileDigestTarget(Path(rest))
         if kind == "console":
-            return ConsoleDigestTarget()
+            return ConsoleDigestTarget(db)
         raise ValueError(f"no digest target can serve {target!r}")
 
     return target_for
@@ -68,11 +84,21 @@ def build_digest_scheduler(
     embedder: Embedder | None,
     slack_target: SlackTargetFor | None,
     leadership: Leadership | None = None,
+    telegram_bot: TelegramBot | None = None,
+    jobs: Sequence[MaintenanceJob] = (),
 ) -> DigestScheduler:
+    others: dict[str, TargetMaker] = {}
+    progress = PartLog(db, clock)
+    if telegram_bot is not None:
+        others["telegram"] = lambda chat: TelegramDigestTarget(telegram_bot, int(chat), progress)
+    if settings.digest_email is not None:
+        mail = settings.digest_email
+        mail.resolve_password()  # a named but unset password variable fails at start
+        others["email"] = lambda to: EmailDigestTarget(mail, to.split(","), progress)
     runner = DigestRunner(
         db,
         clock,
-        target_factory(slack_target),
+        target_factory(slack_target, db=db, others=others),
         worker_id=worker_id,
         embedder=embedder,
         lease_seconds=settings.scheduler.lease_seconds,
@@ -90,4 +116,5 @@ def build_digest_scheduler(
         leadership or leadership_for(db),
         subscriptions,
         poll_seconds=settings.scheduler.poll_seconds,
+        maintenance=MaintenanceRunner(jobs, clock) if jobs else None,
     )

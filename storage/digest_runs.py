@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -157,8 +157,20 @@ async def save_subscription(session: AsyncSession, row: Subscription, now: datet
         )
 
 
-async def stored_subscriptions(session: AsyncSession) -> list[Subscription]:
-    rows = await session.execute(select(digest_subscriptions).order_by(digest_subscriptions.c.id))
+async def delete_subscription(session: AsyncSession, subscription_id: str) -> bool:
+    result = await session.execute(
+        delete(digest_subscriptions).where(digest_subscriptions.c.id == subscription_id)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def stored_subscriptions(
+    session: AsyncSession, subscription_id: str | None = None
+) -> list[Subscription]:
+    query = select(digest_subscriptions).order_by(digest_subscriptions.c.id)
+    if subscription_id is not None:
+        query = query.where(digest_subscriptions.c.id == subscription_id)
+    rows = await session.execute(query)
     return [
         Subscription(
             r.id,

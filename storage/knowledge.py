@@ -111,6 +111,14 @@ async def active_sources(session: AsyncSession, ids: Sequence[str]) -> dict[str,
     return found
 
 
+async def expired_articles(session: AsyncSession, now: datetime) -> list[ArticleRecord]:
+    """Active articles whose `valid_until` has passed: the knowledge expiry job's work."""
+    rows = await session.execute(
+        select(T).where(T.c.status == Status.ACTIVE.value, T.c.valid_until <= now).order_by(T.c.id)
+    )
+    return [record_of(row) for row in rows.all()]
+
+
 async def active_articles(session: AsyncSession) -> list[ArticleRecord]:
     rows = await session.execute(
         select(T).where(T.c.status == Status.ACTIVE.value).order_by(T.c.id)

@@ -555,6 +555,27 @@ sales_orders = Table(
     Index("ix_sales_orders_conversation_store", "conversation_store_id", "ordered_at"),
 )
 
+# Which parts of a digest a target has delivered (text chunks, photos, the mail), so a run
+# taken over after a crash sends only what is missing.
+digest_parts = Table(
+    "digest_parts",
+    metadata,
+    Column("run_key", String(255), primary_key=True),
+    Column("part", String(100), primary_key=True),
+    Column("ref", String(255)),
+    Column("delivered_at", UTCDateTime, nullable=False),
+)
+
+digest_charts = Table(
+    "digest_charts",
+    metadata,
+    Column("run_key", String(255), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("filename", String(100), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("png", LargeBinary, nullable=False),
+)
+
 _MAPPED: list[tuple[type[Any], Table]] = [
     (model.Store, stores),
     (model.ChannelAccount, channel_accounts),

@@ -8,7 +8,7 @@ import pytest
 
 from bot.config import ConfigError, load_settings
 from bot.domain.errors import InvalidInput
-from bot.services.digest_schedule import parse_schedule
+from bot.services.digest_schedule import parse_request, parse_schedule
 from bot.services.question_clusters import cluster_questions
 
 BASE = """
@@ -51,6 +51,8 @@ def test_a_digest_subscription_is_read_from_the_config(tmp_path) -> None:
         ('id = "d"\ntarget = "file:x"\n', "either stores or client"),
         ('id = "d"\ntarget = "slack:C123"\nstores = ["nw"]\n', "needs the [slack] section"),
         ('id = "d"\ntarget = "email:x"\nstores = ["nw"]\n', "digests[0].target"),
+        ('id = "d"\ntarget = "email:a@b.example"\nstores = ["nw"]\n', "needs [digest_email]"),
+        ('id = "d"\ntarget = "telegram:-100123"\nstores = ["nw"]\n', "team_bot_token_env"),
     ],
 )
 def test_a_bad_subscription_names_file_key_and_reason(tmp_path, digest, reason) -> None:
@@ -86,3 +88,17 @@ def test_similar_questions_cluster_across_languages(embedder) -> None:
         (2, ("m1", "m4")),
     ]
     assert clusters[0].example in texts
+
+
+def test_command_requests_with_timezone_and_stores() -> None:
+    plain = parse_request(["daily", "09:00"])
+    assert (plain.schedule.cron, plain.timezone, plain.store_ids) == ("0 9 * * *", None, ())
+    full = parse_request(["weekly", "fri", "17:00", "Europe/Berlin", "nw", "dr", "nw"])
+    assert (full.schedule.cron, full.timezone, full.store_ids) == (
+        "0 17 * * fri",
+        "Europe/Berlin",
+        ("nw", "dr"),
+    )
+    assert parse_request(["daily", "07:00", "utc", "nw"]).timezone == "UTC"
+    with pytest.raises(InvalidInput, match="timezone: 'Mars/Base' is unknown"):
+        parse_request(["daily", "07:00", "Mars/Base"])

@@ -21,6 +21,7 @@ from telegram.ext import Application
 from bot.config import Settings, telegram_secret, telegram_token
 from bot.ports import Clock
 from bot.services.messagebus import MessageBus
+from bot.workspaces.telegram.digest_command import add_digest_command
 from bot.workspaces.telegram.handlers import TeamContext, add_team_handlers
 from bot.workspaces.telegram.mirror import StorePlace, TelegramMirror, target_name
 from connectors.telegram.accounts import telegram_settings
@@ -113,6 +114,7 @@ class TelegramTeamWiring:
             ),
         )
         add_team_handlers(self.application, context)
+        add_digest_command(self.application, context, clock, self.places)
         self._db, self._clock = db, clock
         await self.application.initialize()
         if not self.polling and self.public_url and self.secret:
