@@ -225,6 +225,8 @@ class StoreConfig(_Strict):
     risk: RiskPolicyConfig = RiskPolicyConfig()
     templates: list[TemplateConfig] = Field(default_factory=list)
     telegram: StoreTelegramConfig | None = None
+    # Erase personal data of conversations resolved longer ago than this (docs/customer-profile.md).
+    retention_days: Annotated[int, Field(ge=1)] | None = None
 
     @field_validator("timezone")
     @classmethod

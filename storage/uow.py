@@ -15,6 +15,7 @@ from bot.ports import Clock
 from bot.services.topics import MIRROR as MIRROR_TOPIC
 from storage import audit
 from storage import outbox as outbox_rows
+from storage.customer_links import SqlCustomerLinks
 from storage.database import Database
 from storage.repository import SqlRepository
 
@@ -49,6 +50,7 @@ class SqlUnitOfWork:
         self._session = self._db.write_sessions()
         await self._session.begin()
         self.repo = SqlRepository(self._session, self._clock)
+        self.links = SqlCustomerLinks(self._session, self._clock)
         return self
 
     async def __aexit__(
