@@ -200,17 +200,20 @@ class SqlCustomerLinks:
         )
 
     async def customer_stores(self, customer_id: str) -> list[str]:
-        """Every store where the customer has an identity or a conversation."""
-        by_identity = (
-            select(channel_accounts.c.store_id)
-            .join(
-                customer_identities,
-                customer_identities.c.channel_account_id == channel_accounts.c.id,
-            )
-            .where(customer_identities.c.customer_id == customer_id)
+        return await customer_stores(self.session, customer_id)
+
+
+async def customer_stores(session: AsyncSession, customer_id: str) -> list[str]:
+    """Every store where the customer has an identity or a conversation."""
+    by_identity = (
+        select(channel_accounts.c.store_id)
+        .join(
+            customer_identities, customer_identities.c.channel_account_id == channel_accounts.c.id
         )
-        by_conversation = select(conversations.c.store_id).where(
-            conversations.c.customer_id == customer_id
-        )
-        rows = await self.session.execute(by_identity.union(by_conversation))
-        return sorted({r[0] for r in rows})
+        .where(customer_identities.c.customer_id == customer_id)
+    )
+    by_conversation = select(conversations.c.store_id).where(
+        conversations.c.customer_id == customer_id
+    )
+    rows = await session.execute(by_identity.union(by_conversation))
+    return sorted({r[0] for r in rows})
