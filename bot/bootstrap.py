@@ -20,6 +20,7 @@ from bot.ports import (
 )
 from bot.services import conversation_admin, delivery, drafting, intake, review, summaries, topics
 from bot.services.customer_edits import revise_customer_message
+from bot.services.customer_linking import decide_link
 from bot.services.messagebus import Listener, MessageBus
 from bot.services.outbox_topics import CustomerSend, DraftJob
 from bot.services.outbox_worker import OutboxWorker, TopicHandler, WorkerSettings
@@ -84,6 +85,7 @@ def bootstrap(
         commands.ChangeStoreMode: partial(conversation_admin.change_store_mode, clock=clock),
         commands.ReviseCustomerMessage: partial(revise_customer_message, clock=clock),
         commands.RecordDelivery: delivery.record_delivery,
+        commands.DecideCustomerLink: decide_link,
         commands.RecordDeliveryFailure: delivery.record_delivery_failure,
     }
     bus = MessageBus(uow_factory, handlers, listeners)

@@ -162,3 +162,12 @@ class ReviseCustomerMessage(Command):
 
     message_id: str
     text: str
+
+
+@dataclass(frozen=True)
+class DecideCustomerLink(Command):
+    """Confirm or reject a proposed link between two customers (docs/customer-profile.md)."""
+
+    proposal_id: str
+    actor_id: str
+    confirm: bool

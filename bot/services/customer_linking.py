@@ -8,8 +8,8 @@ sides confirms or rejects. The audit trail names customers and reasons, never th
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from bot.domain.commands import DecideCustomerLink
 from bot.domain.customer_keys import CustomerKey, exact_match, fuzzy_reason, lookup_keys
 from bot.domain.errors import InvalidInput, NotAuthorized, NotFound
 from bot.domain.permissions import Action, Member
@@ -114,16 +114,9 @@ async def link_lookups(
     )
 
 
-@dataclass(frozen=True)
-class LinkDecision:
-    proposal_id: str
-    confirmed: bool
-    customer_id: str  # the surviving customer when confirmed
-
-
-async def decide_link(
-    uow: UnitOfWork, proposal_id: str, actor_id: str, *, confirm: bool
-) -> LinkDecision:
+async def decide_link(cmd: DecideCustomerLink, uow: UnitOfWork) -> dict[str, object]:
+    """Returns what surfaces show: the proposal, the decision, and the customer it left."""
+    proposal_id, actor_id, confirm = cmd.proposal_id, cmd.actor_id, cmd.confirm
     async with uow:
         member = await uow.repo.get_member(actor_id)
         if member is None:
@@ -163,7 +156,11 @@ async def decide_link(
             },
         )
         await uow.commit()
-    return LinkDecision(proposal_id, confirm, survivor if confirm else proposal.customer_id)
+    return {
+        "proposal_id": proposal_id,
+        "confirmed": confirm,
+        "customer_id": survivor if confirm else proposal.customer_id,
+    }
 
 
 def _may_link(member: Member, stores: Sequence[str]) -> bool:
