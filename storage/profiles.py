@@ -129,6 +129,7 @@ async def customer_profile(
     ]
     return {
         "customer_id": customer.id,
+        "current_conversation": current_conversation,
         "name": customer.display_name,
         "erased": customer.erased_at is not None,
         "stores": sorted({c["store_id"] for c in past}),

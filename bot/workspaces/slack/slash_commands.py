@@ -87,7 +87,8 @@ class ConversationRef:
 def profile_lines(profile: Mapping[str, Any]) -> list[str]:
     """Past conversations, orders, open issues and pending links, as whois shows them."""
     lines = []
-    for past in profile["conversations"][:5]:
+    earlier = [c for c in profile["conversations"] if c["id"] != profile["current_conversation"]]
+    for past in earlier[:5]:
         lines.append(
             f"• `{past['id']}` {past['store_id']} · {past['status']} · {past['opened_at'][:10]}"
         )
