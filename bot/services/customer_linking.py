@@ -142,9 +142,10 @@ async def decide_link(cmd: DecideCustomerLink, uow: UnitOfWork) -> dict[str, obj
                 f"{member.id} needs a role in a store of both customers to decide this link"
             )
         survivor = proposal.other_customer_id  # the customer who was there first
+        # Decide first: a merge clears the pending proposals about the absorbed customer.
+        await uow.links.decide(proposal.id, "confirmed" if confirm else "rejected", member.id)
         if confirm:
             await uow.links.merge(survivor, proposal.customer_id)
-        await uow.links.decide(proposal.id, "confirmed" if confirm else "rejected", member.id)
         await uow.audit(
             "customer_link_confirmed" if confirm else "customer_link_rejected",
             actor=member.id,

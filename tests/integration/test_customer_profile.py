@@ -103,6 +103,7 @@ async def test_a_fuzzy_match_is_proposed_and_a_member_of_both_stores_confirms_it
     await profile_app.core.bus.handle(DecideCustomerLink(proposal_id, "sam", confirm=True))
 
     assert await customer_of(profile_app, north) == await customer_of(profile_app, dragon)
+    assert await rows(profile_app, "SELECT status FROM customer_link_proposals") == [("confirmed",)]
     kinds = [
         (r[0], r[1])
         for r in await rows(
