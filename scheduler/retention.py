@@ -5,7 +5,7 @@ so the leader may run it as often as it likes and a backlog drains over several 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.config import Settings
 from bot.ports import Clock
@@ -20,6 +20,7 @@ from storage.erasure import (
 )
 
 BATCH = 500
+EVERY_SECONDS = 3600.0
 ACTOR = "system:retention"
 
 
@@ -53,11 +54,20 @@ async def run_retention(
 
 
 def retention_job(
-    settings: Settings, db: Database, clock: Clock
+    settings: Settings, db: Database, clock: Clock, *, every_seconds: float = EVERY_SECONDS
 ) -> Callable[[], Awaitable[object]] | None:
-    """The job to register with the scheduler's maintenance jobs; None when no store has a
-    retention period."""
+    """The job the leader's scheduler runs on each tick; it erases at most once per
+    `every_seconds`. None when no store has a retention period."""
     periods = {s.id: s.retention_days for s in settings.stores if s.retention_days}
     if not periods:
         return None
-    return lambda: run_retention(db, clock, periods)
+    last: list[datetime] = []
+
+    async def job() -> dict[str, Erasure]:
+        now = clock.now()
+        if last and (now - last[0]).total_seconds() < every_seconds:
+            return {}
+        last[:] = [now]
+        return await run_retention(db, clock, periods)
+
+    return job

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 RELEASE_SECONDS = 5.0
 Subscriptions = Callable[[], Awaitable[list[Subscription]]]
+MaintenanceJob = Callable[[], Awaitable[object]]
 
 
 class DigestScheduler:
@@ -35,6 +36,7 @@ class DigestScheduler:
         subscriptions: Subscriptions,
         *,
         poll_seconds: float = 15.0,
+        maintenance: Sequence[MaintenanceJob] = (),
     ) -> None:
         self._runner = runner
         self._leadership = leadership
@@ -42,6 +44,7 @@ class DigestScheduler:
         self._poll_seconds = poll_seconds
         self._aps: AsyncIOScheduler | None = None
         self._jobs: dict[str, Subscription] = {}
+        self._maintenance = list(maintenance)
 
     @property
     def is_leader(self) -> bool:
@@ -79,6 +82,11 @@ class DigestScheduler:
         self._sync_jobs(subscriptions)
         for subscription in subscriptions:  # catch-up and retries; a done key is a no-op
             await self._runner.run_due(subscription)
+        for job in self._maintenance:  # idempotent, bounded jobs (retention), leader only
+            try:
+                await job()
+            except Exception:
+                logger.exception("maintenance job failed")
 
     def _sync_jobs(self, subscriptions: list[Subscription]) -> None:
         assert self._aps is not None

@@ -12,6 +12,7 @@ from bot.ports import Clock, DigestTarget
 from knowledge.embeddings import Embedder
 from scheduler.digests import DigestRunner
 from scheduler.leader import LOCK_NAME, AdvisoryLockLeadership, Leadership, SingleInstance
+from scheduler.retention import retention_job
 from scheduler.service import DigestScheduler
 from scheduler.targets import ConsoleDigestTarget, FileDigestTarget
 from storage import digest_runs
@@ -90,4 +91,5 @@ def build_digest_scheduler(
         leadership or leadership_for(db),
         subscriptions,
         poll_seconds=settings.scheduler.poll_seconds,
+        maintenance=[job for job in (retention_job(settings, db, clock),) if job is not None],
     )

@@ -15,6 +15,7 @@ from storage import profiles
 from storage.audit import verify_chains
 from storage.repository import load_member
 from tests.integration.test_audit_chain import wait_for_idle_outbox
+from tests.support.console_client import ConsoleClient
 from tests.support.custom_app import start_custom_app
 from tests.support.profile_app import add_mail_accounts, mail, two_clients
 
@@ -137,3 +138,26 @@ async def test_a_similar_email_in_another_client_is_never_proposed(profile_app):
     await mail(profile_app, "nw-mail", "jo.smith@example.com", "Jo Smith", "Hi")
     await mail(profile_app, "rival-mail", "josmith@example.com", "Jo Smith", "Hi")
     assert await rows(profile_app, "SELECT id FROM customer_link_proposals") == []
+
+
+async def test_the_console_shows_the_viewers_profile_and_decides_links(profile_app):
+    north = await mail(profile_app, "nw-mail", "jo@example.com", "Jo", "Where is my parcel?")
+    await mail(profile_app, "dragon-mail", "jo@example.com", "Jo", "Warranty?")
+    await mail(profile_app, "dragon-mail", "j.o+gifts@example.com", "Jo", "Gift wrap?")
+    [(proposal_id,)] = await rows(profile_app, "SELECT id FROM customer_link_proposals")
+
+    async with ConsoleClient(profile_app, "ana") as ana:
+        status, detail = await ana.get(f"/api/conversations/{north}")
+        assert status == 200
+        assert detail["profile"]["stores"] == ["northwind"]
+        assert detail["profile"]["pending_links"] == []
+        status, _ = await ana.post(f"/api/customer-links/{proposal_id}/confirm")
+        assert status == 403
+    async with ConsoleClient(profile_app, "sam") as sam:
+        _, detail = await sam.get(f"/api/conversations/{north}")
+        assert detail["profile"]["stores"] == ["dragon", "northwind"]
+        assert [p["id"] for p in detail["profile"]["pending_links"]] == [proposal_id]
+        status, answer = await sam.post(f"/api/customer-links/{proposal_id}/reject")
+        assert status == 200 and answer["result"]["confirmed"] is False
+        _, detail = await sam.get(f"/api/conversations/{north}")
+        assert detail["profile"]["pending_links"] == []

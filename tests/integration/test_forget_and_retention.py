@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import insert, select, text
 
 import main
-from bot.domain.commands import EditAndSendDraft, Resolve
+from bot.domain.commands import EditAndSendDraft, Reopen, Resolve
 from main import RunningApp
-from scheduler.retention import run_retention
+from scheduler.retention import retention_job, run_retention
 from storage.audit import GENESIS, event_body, event_hash, verify_chains
 from storage.evidence import conversation_evidence
 from storage.orm import audit_events, audit_heads
@@ -168,6 +168,29 @@ async def test_retention_erases_conversations_resolved_longer_ago_than_the_perio
             profile_app, "SELECT count(*) FROM audit_events WHERE kind = 'retention_erased'"
         )
     )[0][0] == 1
+
+
+async def test_the_scheduled_retention_job_runs_at_most_once_an_hour(profile_app):
+    north, _ = await jo_with_a_sent_reply(profile_app)
+    await profile_app.core.bus.handle(Resolve(north, "sam"))
+    stores = [
+        s.model_copy(update={"retention_days": 1}) if s.id == "northwind" else s
+        for s in profile_app.settings.stores
+    ]
+    settings = profile_app.settings.model_copy(update={"stores": stores})
+    clock = Clock(datetime.now(UTC) + timedelta(days=2))
+    assert retention_job(profile_app.settings, profile_app.db, clock) is None  # nothing set
+    job = retention_job(settings, profile_app.db, clock)
+    assert job is not None
+
+    assert (await job())["northwind"].conversations == 1
+    await profile_app.core.bus.handle(Reopen(north, "sam"))
+    await profile_app.core.bus.handle(Resolve(north, "sam"))
+    await execute(profile_app, "UPDATE conversations SET erased_at = NULL")
+    clock.at += timedelta(minutes=59)
+    assert await job() == {}  # too soon
+    clock.at += timedelta(minutes=2)
+    assert (await job())["northwind"].conversations == 1
 
 
 async def test_rows_hashed_under_the_legacy_scheme_still_verify_and_still_catch_edits(
