@@ -100,6 +100,16 @@ def _edit_distance(a: str, b: str, limit: int) -> int:
     return row[-1]
 
 
+def _similar_mailboxes(a: str, b: str) -> bool:
+    """Same domain, local parts a typo apart (one edit, two for long names)."""
+    local_a, _, domain_a = lenient_email(a).partition("@")
+    local_b, _, domain_b = lenient_email(b).partition("@")
+    if domain_a != domain_b:
+        return False
+    allowed = 2 if min(len(local_a), len(local_b)) >= 8 else 1
+    return _edit_distance(local_a, local_b, allowed) <= allowed
+
+
 @dataclass(frozen=True)
 class KnownKey:
     """A key already held by a customer of the same scope."""
@@ -128,6 +138,6 @@ def fuzzy_reason(key: CustomerKey, name: str, known: KnownKey) -> str | None:
     same_name = bool(normalize_name(name)) and normalize_name(name) == normalize_name(
         known.customer_name
     )
-    if same_name and _edit_distance(key.value, known.value, 2) <= 2:
+    if same_name and _similar_mailboxes(key.value, known.value):
         return f"same name {name!r} and similar emails {key.value} / {known.value}"
     return None
