@@ -84,11 +84,19 @@ async def forget(
             if customer_ids is None:
                 assert email is not None and client is not None
                 customer_ids = await customers_by_email(session, email, client)
-            for customer_id in customer_ids:
-                known = await session.scalar(
-                    select(customers.c.id).where(customers.c.id == customer_id)
-                )
+            for named in customer_ids:
+                known = (
+                    await session.execute(
+                        select(customers.c.id, customers.c.merged_into).where(
+                            customers.c.id == named
+                        )
+                    )
+                ).first()
                 if known is None:
+                    continue
+                # A customer folded into another lives on in the one that absorbed it.
+                customer_id = known.merged_into or known.id
+                if customer_id in done:
                     continue
                 involved = await customer_stores(session, customer_id)
                 now = clock.now()

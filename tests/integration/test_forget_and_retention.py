@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import insert, select, text
 
 import main
-from bot.domain.commands import EditAndSendDraft, Reopen, Resolve
+from bot.cli_customer import forget
+from bot.domain.commands import DecideCustomerLink, EditAndSendDraft, Reopen, Resolve
 from main import RunningApp
 from scheduler.retention import retention_job, run_retention
 from storage.audit import GENESIS, event_body, event_hash, verify_chains
@@ -239,3 +240,26 @@ async def test_rows_hashed_under_the_legacy_scheme_still_verify_and_still_catch_
         p=json.dumps({**payload, "text_sha256": "[erased]"}),
     )
     assert (await verify(profile_app)).chain == "legacy"
+
+
+async def test_forgetting_a_customer_folded_into_another_forgets_the_whole_profile(profile_app):
+    north = await mail(profile_app, "nw-mail", "jo@example.com", "Jo", f"At {SECRET}")
+    dragon = await mail(profile_app, "dragon-mail", "j.o+x@example.com", "Jo", f"At {SECRET}")
+    [(proposal_id, absorbed)] = await execute_rows(
+        profile_app, "SELECT id, customer_id FROM customer_link_proposals"
+    )
+    await profile_app.core.bus.handle(DecideCustomerLink(proposal_id, "sam", confirm=True))
+
+    done = await forget(
+        profile_app.settings, [absorbed], None, None, "dpo", Clock(datetime.now(UTC))
+    )
+
+    assert [e.conversations for e in done.values()] == [2]
+    texts = await execute_rows(
+        profile_app,
+        "SELECT text FROM messages WHERE conversation_id IN (:a, :b)",
+        a=north,
+        b=dragon,
+    )
+    assert {t for (t,) in texts} == {"[erased]"}
+    assert await verify(profile_app) is None
