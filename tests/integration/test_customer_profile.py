@@ -71,7 +71,7 @@ async def test_a_verified_email_links_stores_of_one_client_but_never_another_cli
 async def test_the_profile_shows_only_stores_the_viewer_may_see(profile_app):
     north = await mail(profile_app, "nw-mail", "jo@example.com", "Jo", "Where is my parcel?")
     await mail(profile_app, "dragon-mail", "jo@example.com", "Jo", "我很生气，保修呢？")
-    await wait_for_idle_outbox(profile_app)
+    await wait_for_idle_outbox(profile_app, within=30.0)
 
     lead = await profile_for(profile_app, "sam", north)  # lead in both stores
     agent = await profile_for(profile_app, "ana", north)  # agent of northwind alone

@@ -80,7 +80,7 @@ async def jo_with_a_sent_reply(app: RunningApp) -> tuple[str, str]:
     """Jo mails two stores of one client; an agent edits and sends a reply quoting her."""
     north = await mail(app, "nw-mail", ADDRESS, "Jo Doe", f"Please ship to {SECRET}, order 1001")
     dragon = await mail(app, "dragon-mail", ADDRESS, "Jo Doe", f"I moved to {SECRET}")
-    await wait_for_idle_outbox(app)
+    await wait_for_idle_outbox(app, within=30.0)
     async with app.db.read_sessions() as session:
         draft = (
             await session.execute(
@@ -95,7 +95,7 @@ async def test_forget_by_email_erases_everything_and_the_chain_still_verifies(
     profile_app, tmp_path: Path, capsys
 ):
     other = await mail(profile_app, "rival-mail", ADDRESS, "Jo Doe", f"Rival: {SECRET}")
-    await wait_for_idle_outbox(profile_app)
+    await wait_for_idle_outbox(profile_app, within=30.0)
     other_client = await dump(profile_app)  # the same address at another client: kept
     north, dragon = await jo_with_a_sent_reply(profile_app)
     assert (await dump(profile_app)).count(SECRET) > other_client.count(SECRET)
