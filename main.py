@@ -23,7 +23,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from bot import cli_members, cli_rollout, cli_triage, evidence_cli, pii_logging
+from bot import cli_customer, cli_members, cli_rollout, cli_triage, evidence_cli, pii_logging
 from bot.ai.wiring import (
     build_drafter,
     build_index_embedder,
@@ -607,6 +607,7 @@ def _parser() -> argparse.ArgumentParser:
         "verify", help="recompute every hash; exit 1 naming the first bad event"
     )
     evidence_cli.add_parser(sub)
+    cli_customer.add_parser(sub)
     cli_triage.add_parser(sub)
     knowledge_cli.add_parser(sub)
     digest_cli.add_parser(sub)
@@ -638,6 +639,8 @@ def cli(argv: list[str]) -> int:
         return asyncio.run(_upgrade_db(settings))
     if args.command == "evidence":
         return asyncio.run(evidence_cli.run(args, settings))
+    if args.command == "customer":
+        return asyncio.run(cli_customer.run(args, settings))
     if args.command == "knowledge":
         return asyncio.run(knowledge_cli.run(args, settings))
     if args.command == "digest":

@@ -30,6 +30,7 @@ from bot.services import (
     topics,
 )
 from bot.services.customer_edits import revise_customer_message
+from bot.services.customer_linking import decide_link
 from bot.services.messagebus import Listener, MessageBus
 from bot.services.outbox_topics import CustomerSend, DraftJob
 from bot.services.outbox_worker import OutboxWorker, TopicHandler, WorkerSettings
@@ -107,6 +108,7 @@ def bootstrap(
         commands.RevokeGrant: partial(membership.revoke_grant, clock=clock),
         commands.ReviseCustomerMessage: partial(revise_customer_message, clock=clock),
         commands.RecordDelivery: delivery.record_delivery,
+        commands.DecideCustomerLink: decide_link,
         commands.RecordDeliveryFailure: delivery.record_delivery_failure,
     }
     bus = MessageBus(uow_factory, handlers, listeners)

@@ -231,6 +231,8 @@ class StoreConfig(_Strict):
     lark: StoreLarkConfig | None = None
     wecom: StoreWeComConfig | None = None
     sales: StoreSalesConfig | None = None
+    # Erase personal data of conversations resolved longer ago than this (docs/customer-profile.md).
+    retention_days: Annotated[int, Field(ge=1)] | None = None
 
     @field_validator("timezone")
     @classmethod

@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Any, Protocol, Self, runtime_checkable
 
 from bot.domain.catalog import ProductHit, Recommendation, RecommendationRecord
+from bot.domain.customer_keys import CustomerKey, KnownKey
 from bot.domain.events import Event
 from bot.domain.membership import Invitation
 from bot.domain.model import (
@@ -302,11 +303,39 @@ class Repository(Protocol):
     def add(self, entity: object) -> None: ...
 
 
+@dataclass(frozen=True)
+class LinkProposal:
+    id: str
+    scope: str
+    customer_id: str
+    other_customer_id: str
+    reason: str
+    status: str  # "pending" | "confirmed" | "rejected"
+
+
+class CustomerLinks(Protocol):
+    """Contact keys and link proposals of customers (docs/customer-profile.md)."""
+
+    async def lock_keys(self, scope: str, keys: Sequence[CustomerKey]) -> None: ...
+    async def known_keys(
+        self, scope: str, keys: Sequence[CustomerKey], *, exclude: str
+    ) -> list[KnownKey]: ...
+    async def add_keys(
+        self, scope: str, customer_id: str, identity_id: str | None, keys: Sequence[CustomerKey]
+    ) -> None: ...
+    async def merge(self, survivor_id: str, absorbed_id: str) -> None: ...
+    async def propose(self, scope: str, customer_id: str, other_id: str, reason: str) -> bool: ...
+    async def get_proposal(self, proposal_id: str) -> LinkProposal | None: ...
+    async def decide(self, proposal_id: str, status: str, actor_id: str) -> None: ...
+    async def customer_stores(self, customer_id: str) -> list[str]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: state changes, outbox rows and audit events commit together."""
 
     repo: Repository
     memberships: Memberships
+    links: CustomerLinks
     events: list[Event]
 
     async def __aenter__(self) -> Self: ...

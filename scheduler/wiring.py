@@ -16,6 +16,7 @@ from knowledge.embeddings import Embedder
 from scheduler.digests import DigestRunner
 from scheduler.leader import LOCK_NAME, AdvisoryLockLeadership, Leadership, SingleInstance
 from scheduler.maintenance import MaintenanceJob, MaintenanceRunner
+from scheduler.retention import retention_job
 from scheduler.service import DigestScheduler
 from scheduler.targets import ConsoleDigestTarget, FileDigestTarget
 from storage import digest_runs
@@ -104,6 +105,8 @@ def build_digest_scheduler(
         lease_seconds=settings.scheduler.lease_seconds,
     )
     from_config = configured_subscriptions(settings)
+    retention = retention_job(settings, db, clock)
+    all_jobs = [*(jobs or ()), *([retention] if retention else [])]
 
     async def subscriptions() -> list[Subscription]:
         async with db.read_sessions() as session:
@@ -116,5 +119,5 @@ def build_digest_scheduler(
         leadership or leadership_for(db),
         subscriptions,
         poll_seconds=settings.scheduler.poll_seconds,
-        maintenance=MaintenanceRunner(jobs, clock) if jobs else None,
+        maintenance=MaintenanceRunner(all_jobs, clock) if all_jobs else None,
     )

@@ -16,6 +16,12 @@ from storage.orm import audit_events, audit_heads
 
 GENESIS = "0" * 64
 SYSTEM_CHAIN = "_system"
+# Version 1 hashed the payload itself, so erasing any personal value broke the chain.
+# Version 2 hashes one digest per top-level payload field (stored with the row): a field's
+# value may be replaced by ERASED while its digest still proves what was there.
+LEGACY_SCHEME = 1
+FIELD_DIGEST_SCHEME = 2
+ERASED = "[erased]"
 
 
 def canonical_json(value: Any) -> str:
@@ -49,8 +55,37 @@ def event_body(
     }
 
 
+def field_digest(value: Any) -> str:
+    return hashlib.sha256(canonical_json(value).encode()).hexdigest()
+
+
+def field_digests(payload: dict[str, Any]) -> dict[str, str]:
+    return {key: field_digest(value) for key, value in payload.items()}
+
+
+def payload_matches(payload: dict[str, Any], digests: dict[str, str]) -> bool:
+    """Every field is there, and each one is either erased or still hashes to its digest."""
+    if set(payload) != set(digests):
+        return False
+    return all(
+        value == ERASED or field_digest(value) == digests[key] for key, value in payload.items()
+    )
+
+
 def row_hash_ok(row: Any, prev_hash: str) -> bool:
     """Does a stored event still hash to what the chain recorded for it?"""
+    version = getattr(row, "hash_version", LEGACY_SCHEME) or LEGACY_SCHEME
+    if version == LEGACY_SCHEME:
+        hashed: Any = row.payload
+    elif version == FIELD_DIGEST_SCHEME:
+        digests = row.field_digests
+        if not isinstance(digests, dict) or not isinstance(row.payload, dict):
+            return False
+        if not payload_matches(row.payload, digests):
+            return False
+        hashed = {"v": FIELD_DIGEST_SCHEME, "field_digests": digests}
+    else:
+        return False
     body = event_body(
         chain=row.chain,
         chain_seq=row.chain_seq,
@@ -59,7 +94,7 @@ def row_hash_ok(row: Any, prev_hash: str) -> bool:
         kind=row.kind,
         store_id=row.store_id,
         conversation_id=row.conversation_id,
-        payload=row.payload,
+        payload=hashed,
     )
     return event_hash(prev_hash, body) == row.hash
 
@@ -103,6 +138,7 @@ async def append_events(session: AsyncSession, events: list[PendingEvent]) -> No
         for pending in by_chain[chain]:
             # Round-trip through JSON so the hashed payload is exactly what the column stores.
             payload = json.loads(canonical_json(pending.payload))
+            digests = field_digests(payload)
             seq += 1
             body = event_body(
                 chain=chain,
@@ -112,7 +148,7 @@ async def append_events(session: AsyncSession, events: list[PendingEvent]) -> No
                 kind=pending.kind,
                 store_id=pending.store_id,
                 conversation_id=pending.conversation_id,
-                payload=payload,
+                payload={"v": FIELD_DIGEST_SCHEME, "field_digests": digests},
             )
             prev_hash, digest = digest, event_hash(digest, body)
             rows.append(
@@ -125,6 +161,8 @@ async def append_events(session: AsyncSession, events: list[PendingEvent]) -> No
                     "store_id": pending.store_id,
                     "conversation_id": pending.conversation_id,
                     "payload": payload,
+                    "hash_version": FIELD_DIGEST_SCHEME,
+                    "field_digests": digests,
                     "prev_hash": prev_hash,
                     "hash": digest,
                 }

@@ -164,6 +164,9 @@ customers = Table(
     Column("id", ID, primary_key=True),
     Column("display_name", NAME, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # Set when a confirmed or exact link folded this customer into another one.
+    Column("merged_into", ID),
+    Column("erased_at", UTCDateTime),
 )
 
 customer_identities = Table(
@@ -174,6 +177,41 @@ customer_identities = Table(
     Column("channel_account_id", NAME, ForeignKey("channel_accounts.id"), nullable=False),
     Column("external_id", String(255), nullable=False),
     UniqueConstraint("channel_account_id", "external_id"),
+)
+
+# What links identities to one customer: normalized email, phone or order number, within
+# one client (`scope`), and whether the channel or the back office vouched for it.
+customer_keys = Table(
+    "customer_keys",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("scope", NAME, nullable=False),
+    Column("customer_id", ID, ForeignKey("customers.id"), nullable=False),
+    Column("identity_id", ID, ForeignKey("customer_identities.id")),
+    Column("kind", String(10), nullable=False),
+    Column("value", String(255), nullable=False),
+    Column("verified", Boolean, nullable=False),
+    Column("source", String(30), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("customer_id", "kind", "value", "verified"),
+    Index("ix_customer_keys_lookup", "scope", "kind", "value"),
+)
+
+# A fuzzy match waits here for a member with a role on both sides to confirm or reject it.
+customer_link_proposals = Table(
+    "customer_link_proposals",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("scope", NAME, nullable=False),
+    Column("customer_id", ID, ForeignKey("customers.id"), nullable=False),
+    Column("other_customer_id", ID, ForeignKey("customers.id"), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("decided_by", NAME),
+    Column("decided_at", UTCDateTime),
+    UniqueConstraint("customer_id", "other_customer_id"),
+    Index("ix_customer_link_proposals_status", "status", "created_at"),
 )
 
 conversations = Table(
@@ -192,6 +230,8 @@ conversations = Table(
     Column("summary", Text),
     Column("summary_messages", Integer),
     Column("summarized_at", UTCDateTime),
+    # When retention or `customer forget` erased its personal data.
+    Column("erased_at", UTCDateTime),
     Index("ix_conversations_store_updated", "store_id", "updated_at"),
     Index("ix_conversations_lookup", "store_id", "channel_account_id", "customer_id", "status"),
 )
@@ -347,6 +387,9 @@ audit_events = Table(
     Column("payload", JSON, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # How `hash` was computed (storage/audit.py); 2 adds one digest per payload field.
+    Column("hash_version", Integer, nullable=False, server_default="1"),
+    Column("field_digests", JSON),
     UniqueConstraint("chain", "chain_seq"),
     Index("ix_audit_events_conversation", "conversation_id", "seq"),
 )

@@ -15,6 +15,7 @@ from bot.ports import Clock
 from bot.services.topics import MIRROR as MIRROR_TOPIC
 from storage import audit
 from storage import outbox as outbox_rows
+from storage.customer_links import SqlCustomerLinks
 from storage.database import Database
 from storage.grants import SqlMemberships
 from storage.repository import SqlRepository
@@ -51,6 +52,7 @@ class SqlUnitOfWork:
         await self._session.begin()
         self.repo = SqlRepository(self._session, self._clock)
         self.memberships = SqlMemberships(self._session, self._clock.now)
+        self.links = SqlCustomerLinks(self._session, self._clock)
         return self
 
     async def __aexit__(

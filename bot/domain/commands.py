@@ -233,3 +233,12 @@ class AddClientComment(Command):
     conversation_id: str
     actor_id: str
     text: str
+
+
+@dataclass(frozen=True)
+class DecideCustomerLink(Command):
+    """Confirm or reject a proposed link between two customers (docs/customer-profile.md)."""
+
+    proposal_id: str
+    actor_id: str
+    confirm: bool

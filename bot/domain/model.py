@@ -94,6 +94,8 @@ class Customer:
     id: str
     display_name: str
     created_at: datetime
+    merged_into: str | None = None
+    erased_at: datetime | None = None
 
 
 @dataclass(eq=False)
@@ -123,6 +125,7 @@ class Conversation:
     summary: str | None = None
     summary_messages: int | None = None
     summarized_at: datetime | None = None
+    erased_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.domain.catalog import RecommendationRecord
 from bot.domain.commands import DraftReply
+from bot.domain.customer_keys import scope_of
 from bot.domain.errors import NotFound
 from bot.domain.events import ConversationChanged
 from bot.domain.model import ConversationStatus, Draft, DraftStatus, Route, StoreMode, new_id
@@ -22,7 +23,7 @@ from bot.ports import (
     Triager,
     UnitOfWork,
 )
-from bot.services import lookups, recommendations
+from bot.services import customer_linking, lookups, recommendations
 from bot.services.assist_hold import AUTO_ACTOR, DEFAULT_HOLD_SECONDS, hold_auto_send
 from bot.services.replies import discard_pending_drafts, queue_reply
 
@@ -140,6 +141,15 @@ async def draft_reply(
                 conversation_id=conversation.id,
                 payload={"message_id": message.id, **lookups.evidence(fact)},
             )
+        await customer_linking.link_lookups(
+            uow,
+            scope=scope_of(store.client_id, store.id),
+            store_id=store.id,
+            conversation_id=conversation.id,
+            customer_id=conversation.customer_id,
+            customer_name=customer.display_name,
+            facts=facts,
+        )
         if conversation.status in (ConversationStatus.TAKEN_OVER, ConversationStatus.RESOLVED):
             # A person owns the conversation: no draft competes with them.
             if outbox_item_id is not None:

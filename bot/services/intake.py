@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.domain.commands import ReceiveCustomerMessage
+from bot.domain.customer_keys import channel_keys, scope_of
 from bot.domain.errors import NotFound
 from bot.domain.events import ConversationChanged
 from bot.domain.model import (
+    ChannelAccount,
     Conversation,
     ConversationStatus,
     Customer,
@@ -18,7 +21,7 @@ from bot.domain.model import (
     new_id,
 )
 from bot.ports import Clock, UnitOfWork
-from bot.services import topics
+from bot.services import customer_linking, topics
 from bot.services.summaries import LONG, request_summary, summary_due
 
 
@@ -27,6 +30,37 @@ class IntakeResult:
     duplicate: bool
     message_id: str | None = None
     conversation_id: str | None = None
+
+
+async def _new_identity(
+    uow: UnitOfWork, cmd: ReceiveCustomerMessage, account: ChannelAccount, now: datetime
+) -> CustomerIdentity:
+    """A first message on this channel: join the customer a verified key names, or a new one."""
+    store = await uow.repo.get_store(account.store_id)
+    scope = scope_of(store.client_id if store else None, account.store_id)
+    keys = channel_keys(account.kind, cmd.customer_external_id)
+    customer_id = await customer_linking.verified_owner(uow, scope, keys)
+    if customer_id is None:
+        customer = Customer(id=new_id(), display_name=cmd.customer_name, created_at=now)
+        uow.repo.add(customer)
+        customer_id = customer.id
+    identity = CustomerIdentity(
+        id=new_id(),
+        customer_id=customer_id,
+        channel_account_id=account.id,
+        external_id=cmd.customer_external_id,
+    )
+    uow.repo.add(identity)
+    identity.customer_id = await customer_linking.link_keys(
+        uow,
+        scope=scope,
+        customer_id=customer_id,
+        customer_name=cmd.customer_name,
+        identity_id=identity.id,
+        keys=keys,
+        store_id=account.store_id,
+    )
+    return identity
 
 
 async def receive_customer_message(
@@ -43,15 +77,7 @@ async def receive_customer_message(
 
         identity = await uow.repo.find_identity(account.id, cmd.customer_external_id)
         if identity is None:
-            customer = Customer(id=new_id(), display_name=cmd.customer_name, created_at=now)
-            identity = CustomerIdentity(
-                id=new_id(),
-                customer_id=customer.id,
-                channel_account_id=account.id,
-                external_id=cmd.customer_external_id,
-            )
-            uow.repo.add(customer)
-            uow.repo.add(identity)
+            identity = await _new_identity(uow, cmd, account, now)
 
         conversation = await uow.repo.find_open_conversation(
             account.store_id, account.id, identity.customer_id

@@ -278,7 +278,7 @@ async def test_whois_shows_the_customer_profile(slack_app, slack, http, response
     first, parent_ts = await open_conversation(http, slack_app, slack)
     answer = await storedesk(http, slack_app, responses, user="UANA", text=f"whois {parent_ts}")
     assert answer.startswith("*Jo* · customer")
-    assert "1 conversation across stores" in answer
+    assert "\nfirst contact\n" in answer
     assert "Channel of origin: Marketplace webhook (account nw-market)" in answer
     assert "First seen: <!date^" in answer
 
@@ -288,7 +288,7 @@ async def test_whois_shows_the_customer_profile(slack_app, slack, http, response
         lambda: rows(slack_app, "SELECT id FROM conversations WHERE status != 'resolved'")
     )
     again = await storedesk(http, slack_app, responses, user="UANA", text=f"whois {first}")
-    assert "2 conversations across stores" in again
+    assert "1 earlier conversation" in again
 
 
 async def test_the_client_channel_refuses_every_command(

@@ -16,7 +16,7 @@ from bot.domain.permissions import Action, Member
 from bot.http import HandlerFn, event_stream, json_error, read_json_object, text_field
 from bot.services.messagebus import MessageBus
 from bot.workspaces.console.auth import SESSION_COOKIE, ConsoleAuth, Session
-from storage import views
+from storage import profiles, views
 from storage.change_feed import Change, ChangeFeed
 from storage.database import Database
 from storage.repository import load_member
@@ -172,8 +172,14 @@ def console_routes(
         member = member_of(request)
         async with db.read_sessions() as session:
             detail = await views.conversation_detail(session, request.match_info["id"])
-        if detail is None or not member.can(Action.VIEW, detail["conversation"]["store_id"]):
-            raise NotFound("conversation does not exist")
+            if detail is None or not member.can(Action.VIEW, detail["conversation"]["store_id"]):
+                raise NotFound("conversation does not exist")
+            detail["profile"] = await profiles.customer_profile(
+                session,
+                detail["conversation"]["customer_id"],
+                member.visible_stores(),
+                current_conversation=detail["conversation"]["id"],
+            )
         store_id = detail["conversation"]["store_id"]
         if detail["conversation"]["store_mode"] == "pilot" and not member.can(
             Action.REVIEW_QUEUE, store_id
@@ -269,6 +275,15 @@ def console_routes(
             "/api/conversations/{id}/resolve",
             action(lambda r, actor, _b: commands.Resolve(r.match_info[m], actor)),
         )
+        for verb in ("confirm", "reject"):
+            router.add_post(
+                f"/api/customer-links/{{id}}/{verb}",
+                action(
+                    lambda r, actor, _b, v=verb: commands.DecideCustomerLink(
+                        r.match_info[m], actor, confirm=v == "confirm"
+                    )
+                ),
+            )
         router.add_post(
             "/api/outbox/{id}/retry",
             action(lambda r, actor, _b: commands.RetryDelivery(_int_id(r.match_info[m]), actor)),

@@ -120,6 +120,7 @@ def parent_message(
     store_name: str,
     history_count: int,
     previous_permalink: str | None = None,
+    profile_line: str | None = None,
 ) -> Rendered:
     """The message at the channel root that a conversation's thread hangs from.
 
@@ -140,6 +141,8 @@ def parent_message(
     else:
         plural = "" if history_count == 1 else "s"
         history = f"{history_count} earlier conversation{plural} across stores"
+    if profile_line:  # the cross-store profile, already filtered to the channel's audience
+        history = profile_line
 
     origin = f"*Channel:* {_inline(channel)}"
     if account:

@@ -16,12 +16,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot.domain.profile import header_line
 from bot.ports import Clock, DeliveryError, OutboxItem
 from bot.workspaces.actor_names import actor_display_name
 from bot.workspaces.slack import blocks
 from bot.workspaces.slack.api import SlackApi, ThreadLost, UnsureSend
 from storage import outbox as outbox_rows
-from storage import views
+from storage import profiles, views
 from storage import workspace_posts as wp
 from storage.database import Database
 
@@ -130,8 +131,12 @@ class SlackMirror:
             if detail is None:
                 return
             drafts = await views.conversation_drafts(session, conversation_id)
-            history = await views.customer_conversation_count(
-                session, detail["conversation"]["customer_id"]
+            # The header speaks to the whole channel: only stores all its members may see.
+            profile = await profiles.customer_profile(
+                session,
+                detail["conversation"]["customer_id"],
+                await profiles.channel_audience(session, detail["conversation"]["store_id"]),
+                current_conversation=conversation_id,
             )
         async with self._db.write_sessions() as session, session.begin():
             thread = await wp.get_thread(session, target, conversation_id)
@@ -139,7 +144,7 @@ class SlackMirror:
                 thread = await wp.open_thread(
                     session, target, conversation_id, channel, self._clock.now()
                 )
-        parent = self._parent_item(detail, history - 1, thread.lost_permalink)
+        parent = self._parent_item(detail, profile, thread.lost_permalink)
         if thread.parent_ts is None:
             ts = await self._post_once(thread, parent, parent_ts=None)
             async with self._db.write_sessions() as session, session.begin():
@@ -226,14 +231,15 @@ class SlackMirror:
         return actor_display_name(actor, customer_name, self._member_names, nobody="someone")
 
     def _parent_item(
-        self, detail: dict[str, Any], history_count: int, lost_permalink: str | None
+        self, detail: dict[str, Any], profile: dict[str, Any] | None, lost_permalink: str | None
     ) -> Item:
         conversation = detail["conversation"]
         text, parent_blocks = blocks.parent_message(
             conversation,
             store_name=self._store_names.get(conversation["store_id"], conversation["store_id"]),
-            history_count=max(0, history_count),
+            history_count=profile["earlier_conversations"] if profile else 0,
             previous_permalink=lost_permalink,
+            profile_line=header_line(profile) if profile else None,
         )
         return Item("parent", text, parent_blocks, updatable=True)
 

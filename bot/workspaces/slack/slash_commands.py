@@ -24,6 +24,7 @@ from bot.clock import SystemClock
 from bot.domain import commands
 from bot.domain.errors import DomainError, InvalidInput, NotFound
 from bot.domain.permissions import Action, Member
+from bot.domain.profile import header_line
 from bot.ports import Clock
 from bot.services.conversation_admin import parse_mode
 from bot.services.messagebus import MessageBus
@@ -31,7 +32,7 @@ from bot.workspaces.slack import blocks, digest_command
 from bot.workspaces.slack.api import SlackApi
 from bot.workspaces.slack.app import SlackDirectory
 from bot.workspaces.slack.mirror import parse_target
-from storage import views
+from storage import profiles, views
 from storage import workspace_posts as wp
 from storage.database import Database
 from storage.repository import load_member
@@ -51,6 +52,7 @@ USAGE = "\n".join(
         f"• `{COMMAND} release <conversation>` — end a take-over; drafting resumes",
         f"• `{COMMAND} mode <pilot|draft|assist|auto>` — leads and admins",
         f"• `{COMMAND} whois <conversation>` — the customer's profile",
+        f"• `{COMMAND} link confirm|reject <proposal>` — decide a proposed customer link",
         f"• `{COMMAND} digest daily 09:00` · `{COMMAND} digest weekly mon 09:00` — leads",
     ]
 )
@@ -80,6 +82,28 @@ class ConversationRef:
     conversation_id: str | None = None
     parent_ts: str | None = None
     channel: str | None = None
+
+
+def profile_lines(profile: Mapping[str, Any]) -> list[str]:
+    """Past conversations, orders, open issues and pending links, as whois shows them."""
+    lines = []
+    earlier = [c for c in profile["conversations"] if c["id"] != profile["current_conversation"]]
+    for past in earlier[:5]:
+        lines.append(
+            f"• `{past['id']}` {past['store_id']} · {past['status']} · {past['opened_at'][:10]}"
+        )
+    for order in profile["orders_seen"][-5:]:
+        lines.append(f"• order {blocks.escape_mrkdwn(order['order'])} ({order['store_id']})")
+    for issue in profile["open_issues"][:5]:
+        topic = f" · {issue['intent']}" if issue.get("intent") else ""
+        lines.append(f"• open: `{issue['id']}` {issue['store_id']}{topic}")
+    for link in profile["pending_links"]:
+        lines.append(
+            f"• link proposal `{link['id']}`: {blocks.escape_mrkdwn(link['other_name'])} "
+            f"({', '.join(link['other_stores'])}) — {blocks.escape_mrkdwn(link['reason'])}. "
+            f"`{COMMAND} link confirm {link['id']}` or `{COMMAND} link reject {link['id']}`"
+        )
+    return lines
 
 
 def _ts_from_p(digits: str) -> str:
@@ -185,6 +209,8 @@ class _SlashCommands:
             return await self._status(store_id, channel, args[1], await self._actor(user))
         if verb == "whois" and len(args) == 2:
             return await self._whois(store_id, channel, args[1], await self._actor(user))
+        if verb == "link" and len(args) == 3 and args[1].lower() in ("confirm", "reject"):
+            return await self._link(args[1].lower(), args[2], await self._actor(user))
         if verb == "assign" and len(args) == 3:
             return await self._assign(store_id, channel, args[1], args[2], user)
         if verb == "release" and len(args) == 2:
@@ -312,22 +338,36 @@ class _SlashCommands:
     async def _whois(self, store_id: str, channel: str, raw: str, actor: str) -> str:
         conversation_id = await self._conversation_in_store(store_id, channel, raw)
         async with self._db.read_sessions() as session:
-            await self._viewer(session, actor, store_id)
+            viewer = await self._viewer(session, actor, store_id)
             profile = await views.customer_of(session, conversation_id)
             if profile is None:
                 raise NotFound(f"conversation {conversation_id} does not exist")
-            count = await views.customer_conversation_count(session, profile["customer_id"])
+            seen = await profiles.customer_profile(
+                session,
+                profile["customer_id"],
+                viewer.visible_stores(),
+                current_conversation=conversation_id,
+            )
+        assert seen is not None
         origin = blocks.CHANNEL_LABEL.get(profile["channel_kind"], profile["channel_kind"])
-        plural = "" if count == 1 else "s"
         return "\n".join(
             [
                 f"*{blocks.escape_mrkdwn(profile['name'])}* · customer `{profile['customer_id']}`",
-                f"{count} conversation{plural} across stores",
+                blocks.escape_mrkdwn(header_line(seen)),
                 f"Channel of origin: {blocks.escape_mrkdwn(origin)} "
                 f"(account {blocks.escape_mrkdwn(profile['channel_account_id'])})",
                 f"First seen: {_slack_date(profile['first_seen'])}",
+                *profile_lines(seen),
             ]
         )
+
+    async def _link(self, verb: str, proposal_id: str, actor: str) -> str:
+        decision = await self._bus.handle(
+            commands.DecideCustomerLink(proposal_id, actor, confirm=verb == "confirm")
+        )
+        if decision["confirmed"]:
+            return f":link: Linked: both profiles are now customer `{decision['customer_id']}`."
+        return f":heavy_multiplication_x: Link proposal `{proposal_id}` rejected."
 
     async def _assign(self, store_id: str, channel: str, who: str, raw: str, user: str) -> str:
         mention = _MENTION.fullmatch(who)

@@ -24,11 +24,12 @@ from typing import Any
 from telegram import Bot, InlineKeyboardMarkup, ReplyParameters
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
+from bot.domain.profile import header_line
 from bot.ports import Clock, DeliveryError, OutboxItem
 from bot.workspaces.actor_names import actor_display_name
 from bot.workspaces.telegram import render
 from storage import outbox as outbox_rows
-from storage import telegram_state, views
+from storage import profiles, telegram_state, views
 from storage import workspace_posts as wp
 from storage.database import Database
 
@@ -128,6 +129,12 @@ class TelegramMirror:
             if detail is None:
                 return
             drafts = await views.conversation_drafts(session, conversation_id)
+            profile = await profiles.customer_profile(
+                session,
+                detail["conversation"]["customer_id"],
+                await profiles.channel_audience(session, store_id),
+                current_conversation=conversation_id,
+            )
         topic = await self._topic(store_id, place) if place.topics else None
         async with self._db.write_sessions() as session, session.begin():
             thread = await wp.get_thread(session, target, conversation_id)
@@ -136,7 +143,11 @@ class TelegramMirror:
                     session, target, conversation_id, str(place.chat_id), self._clock.now()
                 )
         header = Item(
-            "parent", render.parent_text(detail["conversation"], place.name), updatable=True
+            "parent",
+            render.parent_text(
+                detail["conversation"], place.name, header_line(profile) if profile else None
+            ),
+            updatable=True,
         )
         if thread.parent_ts is None:
             parent_id = await self._post_once(thread, header, topic, reply_to=None)

@@ -23,11 +23,15 @@ def fit(text: str, limit: int = MESSAGE_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
 
 
-def parent_text(conversation: Mapping[str, Any], store_name: str) -> str:
+def parent_text(
+    conversation: Mapping[str, Any], store_name: str, profile_line: str | None = None
+) -> str:
     status = STATUS_LABEL.get(conversation["status"], conversation["status"])
+    history = f"History: {profile_line}\n" if profile_line else ""
     return fit(
         f"💬 {conversation['customer_name']} · {store_name} · via {conversation['channel_kind']}\n"
         f"Status: {status}\n"
+        f"{history}"
         "Reply to a customer message to answer them; start with note: for an internal note."
     )
 

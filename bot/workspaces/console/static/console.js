@@ -844,7 +844,29 @@
             conv.opened_at ? h('span', { class: 'muted' }, 'opened ', timeEl(conv.opened_at, clockTime)) : null)),
         actions.length ? h('div', { class: 'thread-actions' }, actions) : null),
       conv.summary ? h('p', { class: 'thread-summary', testid: 'thread-summary', title: 'Summary for the thread header and handovers' }, conv.summary) : null,
+      detail.profile ? renderProfile(detail.profile, readOnly) : null,
       noDraft && state.ui.escalating ? escalateForm() : null);
+  }
+
+  // The customer across the stores this member may see (the server filters).
+  function renderProfile(profile, readOnly) {
+    const busy = Boolean(state.busy);
+    const items = [];
+    profile.conversations
+      .filter((c) => c.id !== state.route.convId)
+      .slice(0, 5)
+      .forEach((c) => items.push(h('li', { testid: 'profile-conversation' }, `${c.store_id} · ${c.status} · ${c.opened_at.slice(0, 10)}`)));
+    profile.orders_seen.forEach((o) => items.push(h('li', { testid: 'profile-order' }, `order ${o.order} (${o.store_id})`)));
+    profile.open_issues.forEach((c) => items.push(h('li', { testid: 'profile-open' }, `open in ${c.store_id}${c.intent ? ' · ' + c.intent : ''}`)));
+    profile.pending_links.forEach((link) => items.push(h('li', { testid: 'profile-link' },
+      `Same person as ${link.other_name} (${link.other_stores.join(', ')})? ${link.reason} `,
+      readOnly ? null : button('Link', { class: 'btn btn-secondary', testid: 'btn-link-confirm', disabled: busy,
+        onclick: () => runAction('link', () => api('POST', `/api/customer-links/${encodeURIComponent(link.id)}/confirm`, {})) }),
+      readOnly ? null : button('Not the same', { class: 'btn btn-secondary', testid: 'btn-link-reject', disabled: busy,
+        onclick: () => runAction('link', () => api('POST', `/api/customer-links/${encodeURIComponent(link.id)}/reject`, {})) }))));
+    return h('div', { class: 'thread-profile', testid: 'thread-profile' },
+      h('p', { class: 'muted' }, `Profile: ${profile.earlier_conversations} earlier conversation(s) · sentiment ${profile.sentiment_trend}`),
+      items.length ? h('ul', null, items) : null);
   }
 
   function takeoverButton(busy) {
