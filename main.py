@@ -39,6 +39,7 @@ from bot.domain.model import ChannelAccount
 from bot.domain.permissions import Member
 from bot.http import create_app
 from bot.ports import Clock, CustomerChannel, Drafter, Lookup
+from bot.routing_config import routing_policy
 from bot.services import topics
 from bot.services.outbox_worker import TopicHandler, WorkerSettings
 from bot.services.rate_limit import RateLimiter
@@ -79,6 +80,7 @@ from knowledge.index import KnowledgeIndex
 from knowledge.service import KnowledgeBase
 from scheduler import cli as digest_cli
 from scheduler.service import DigestScheduler
+from scheduler.sla import SlaTimerLoop
 from scheduler.wiring import build_digest_scheduler
 from storage import migrate
 from storage.audit import verify_chains
@@ -229,6 +231,7 @@ class RunningApp:
     _http: aiohttp.ClientSession | None = None
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     digests: DigestScheduler | None = None
+    sla_timers: SlaTimerLoop | None = None
 
     def sign_in_links(self) -> list[tuple[str, str, str]]:
         links = []
@@ -346,6 +349,7 @@ async def start_app(
             team_telegram.targets(store_id) if team_telegram else ()
         )
 
+    sla_policies = {s.id: s.sla.policy() for s in settings.stores if s.sla is not None}
     core = bootstrap(
         uow_factory=unit_of_work_factory(db, clock, outbox.max_attempts, mirror_targets),
         clock=clock,
@@ -363,6 +367,12 @@ async def start_app(
         triager=build_triager(settings, embedder, db),
         summarizer=build_summarizer(settings, embedder),
         summary_after=settings.summaries.after_customer_messages,
+        routing=routing_policy(
+            settings.teams,
+            {m.id: (m.languages, m.skills) for m in settings.members},
+            settings.stores,
+        ),
+        sla_policies=sla_policies,
     )
 
     stop_event = asyncio.Event()
@@ -433,6 +443,18 @@ async def start_app(
             else None,
         )
         tasks.append(asyncio.create_task(digests.run(stop_event), name="digest-scheduler"))
+    sla_timers = None
+    if digests is not None and sla_policies:  # on the scheduler's leader only
+        leader = digests
+        sla_timers = SlaTimerLoop(
+            lambda: leader.is_leader,
+            db,
+            core.bus,
+            clock,
+            sla_policies,
+            interval_seconds=settings.scheduler.sla_interval_seconds,
+        )
+        tasks.append(asyncio.create_task(sla_timers.run(stop_event), name="sla-timers"))
     return RunningApp(
         settings,
         db,
@@ -445,6 +467,7 @@ async def start_app(
         http,
         closers,
         digests,
+        sla_timers,
     )
 
 

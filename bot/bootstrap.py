@@ -8,6 +8,8 @@ from functools import partial
 
 from bot.domain import commands
 from bot.domain.events import OutboxEnqueued
+from bot.domain.routing import RoutingPolicy
+from bot.domain.sla import SlaPolicy
 from bot.ports import (
     Clock,
     CustomerChannel,
@@ -18,7 +20,16 @@ from bot.ports import (
     Triager,
     UnitOfWork,
 )
-from bot.services import conversation_admin, delivery, drafting, intake, review, summaries, topics
+from bot.services import (
+    conversation_admin,
+    delivery,
+    drafting,
+    intake,
+    review,
+    sla,
+    summaries,
+    topics,
+)
 from bot.services.customer_edits import revise_customer_message
 from bot.services.messagebus import Listener, MessageBus
 from bot.services.outbox_topics import CustomerSend, DraftJob
@@ -50,6 +61,8 @@ def bootstrap(
     triager: Triager | None = None,
     summarizer: Summarizer | None = None,
     summary_after: int | None = None,
+    routing: RoutingPolicy | None = None,
+    sla_policies: Mapping[str, SlaPolicy] | None = None,
 ) -> Core:
     handlers = {
         commands.ReceiveCustomerMessage: partial(
@@ -62,6 +75,7 @@ def bootstrap(
             drafter=drafter,
             lookup_for=lookup_for,
             triager=triager,
+            routing=routing,
         ),
         commands.SummarizeConversation: partial(
             summaries.summarize_conversation,
@@ -83,6 +97,9 @@ def bootstrap(
         commands.Release: partial(conversation_admin.release, clock=clock),
         commands.ChangeStoreMode: partial(conversation_admin.change_store_mode, clock=clock),
         commands.ReviseCustomerMessage: partial(revise_customer_message, clock=clock),
+        commands.ApplySlaTimer: partial(
+            sla.apply_sla_timer, clock=clock, policies=sla_policies or {}
+        ),
         commands.RecordDelivery: delivery.record_delivery,
         commands.RecordDeliveryFailure: delivery.record_delivery_failure,
     }

@@ -21,6 +21,7 @@ from bot.config_ai import (
 from bot.digest_config import DigestConfig, SchedulerConfig
 from bot.domain.model import StoreMode
 from bot.domain.permissions import Role
+from bot.routing_config import RoutingConfig, SlaConfig, TeamConfig, check_routing
 
 SLUG = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 DATABASE_URL_ENV = "STOREDESK_DATABASE_URL"
@@ -225,6 +226,8 @@ class StoreConfig(_Strict):
     risk: RiskPolicyConfig = RiskPolicyConfig()
     templates: list[TemplateConfig] = Field(default_factory=list)
     telegram: StoreTelegramConfig | None = None
+    routing: RoutingConfig | None = None
+    sla: SlaConfig | None = Field(default=None, description="no section: no SLA timers")
 
     @field_validator("timezone")
     @classmethod
@@ -243,6 +246,8 @@ class MemberConfig(_Strict):
     token_env: str | None = Field(default=None, description="env var holding the sign-in token")
     slack_user_id: Annotated[str, Field(pattern=r"^[UW][A-Z0-9]{2,}$")] | None = None
     telegram_user_id: Annotated[int, Field(gt=0)] | None = None
+    languages: list[str] = Field(default_factory=list, description="routing: empty is any")
+    skills: list[str] = Field(default_factory=list, description="routing: skill tags")
 
 
 class ServerConfig(_Strict):
@@ -375,6 +380,7 @@ class Settings(_Strict):
     scheduler: SchedulerConfig = SchedulerConfig()
     digests: list[DigestConfig] = Field(default_factory=list)
     members: list[MemberConfig] = Field(default_factory=list)
+    teams: list[TeamConfig] = Field(default_factory=list)
     stores: Annotated[list[StoreConfig], Field(min_length=1)]
 
     @model_validator(mode="after")
@@ -389,6 +395,11 @@ class Settings(_Strict):
                     raise ValueError(
                         f"store {store.id}: member {member_id!r} is not in [[members]]"
                     )
+        return self
+
+    @model_validator(mode="after")
+    def _routing_names_known_people(self) -> Self:
+        check_routing(self.teams, [m.id for m in self.members], self.stores)
         return self
 
     @model_validator(mode="after")

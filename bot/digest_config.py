@@ -72,3 +72,5 @@ class SchedulerConfig(BaseModel):
     poll_seconds: Annotated[float, Field(gt=0, le=3600)] = 15.0
     # A digest run whose worker died is taken over after this long.
     lease_seconds: Annotated[float, Field(gt=0, le=86400)] = 600.0
+    # How often the leader looks for conversations past an SLA reminder or target.
+    sla_interval_seconds: Annotated[float, Field(gt=0, le=300)] = 5.0

@@ -162,3 +162,10 @@ class ReviseCustomerMessage(Command):
 
     message_id: str
     text: str
+
+
+@dataclass(frozen=True)
+class ApplySlaTimer(Command):
+    """The SLA timer found this conversation past a mark: remind or escalate, once."""
+
+    conversation_id: str

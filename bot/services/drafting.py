@@ -10,6 +10,7 @@ from bot.domain.errors import NotFound
 from bot.domain.events import ConversationChanged
 from bot.domain.model import ConversationStatus, Draft, DraftStatus, Route, new_id
 from bot.domain.risk_policy import decide_route
+from bot.domain.routing import RoutingPolicy
 from bot.domain.triage import triage_text
 from bot.ports import (
     Clock,
@@ -23,6 +24,7 @@ from bot.ports import (
 )
 from bot.services import lookups
 from bot.services.replies import discard_pending_drafts, queue_reply
+from bot.services.routing import route_conversation
 
 AUTO_ACTOR = "storedesk:auto"
 SYSTEM_ACTOR = "storedesk"
@@ -42,6 +44,7 @@ async def draft_reply(
     drafter: Drafter,
     lookup_for: Callable[[str], Lookup | None] = lambda _store_id: None,
     triager: Triager | None = None,
+    routing: RoutingPolicy | None = None,
 ) -> DraftOutcome:
     outbox_item_id = cmd.outbox_item_id
     # Read what we need, then do the slow work outside any write transaction.
@@ -123,6 +126,11 @@ async def draft_reply(
                 store_id=store.id,
                 conversation_id=conversation.id,
                 payload={"message_id": message.id, **lookups.evidence(fact)},
+            )
+        if routing is not None:  # the language and intent are known now
+            intent = triage.intent.label if triage.intent else None
+            await route_conversation(
+                uow, clock, routing, conversation, language=language, intent=intent
             )
         if conversation.status in (ConversationStatus.TAKEN_OVER, ConversationStatus.RESOLVED):
             # A person owns the conversation: no draft competes with them.

@@ -34,7 +34,16 @@ from storage.database import Database
 
 TARGET_KIND = "telegram"
 SHOWN_EVENTS = frozenset(
-    {"escalated", "taken_over", "released", "reopened", "resolved", "delivery_failed", "denied"}
+    {
+        "escalated",
+        "taken_over",
+        "released",
+        "reopened",
+        "resolved",
+        "delivery_failed",
+        "denied",
+        "sla_reminder",
+    }
 )
 MEDIA_SENDERS = {"photo": "send_photo", "document": "send_document", "voice": "send_voice"}
 

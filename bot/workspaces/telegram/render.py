@@ -11,6 +11,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.domain.sla import reminder_sentence
 from bot.workspaces.telegram.callback_data import ButtonData, Press
 
 MESSAGE_LIMIT = 4096
@@ -109,6 +110,7 @@ def event_text(event: Mapping[str, Any], actor: str) -> str | None:
         "released": f"🤖 Released by {actor}: drafting resumes",
         "delivery_failed": f"❌ Delivery to the customer failed: {payload.get('error') or ''}",
         "denied": (f"⛔ {actor} was not allowed to {action}: {payload.get('reason') or ''}"),
+        "sla_reminder": f"⏰ SLA reminder: {reminder_sentence(payload)}",
     }
     line = lines.get(kind)
     return fit(line) if line else None
