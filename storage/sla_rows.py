@@ -73,6 +73,7 @@ async def waiting_conversations(
             last_reply.is_not(None).label("answered_before"),
             _mark("reminder", started.c.id).label("reminded"),
         )
+        .select_from(conversations)
         .join(started, started.c.id == waiting_message)
         .where(
             and_(
