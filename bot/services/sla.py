@@ -8,13 +8,14 @@ per waiting period) makes each reminder and breach happen exactly once.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from bot.domain.commands import ApplySlaTimer
 from bot.domain.events import ConversationChanged
-from bot.domain.model import ConversationStatus
+from bot.domain.model import Conversation, ConversationStatus
 from bot.domain.permissions import Action
 from bot.domain.sla import SlaPolicy, SlaStage, SlaState, conversation_sla, duration_words
-from bot.ports import Clock, UnitOfWork
+from bot.ports import Clock, Repository, UnitOfWork
 
 SLA_ACTOR = "storedesk:sla"
 CLOCK_WORDS = {"first_response": "first response", "next_response": "next response"}
@@ -28,11 +29,7 @@ async def apply_sla_timer(
         conversation = await uow.repo.get_conversation(cmd.conversation_id)
         if conversation is None:
             return None
-        policy = policies.get(conversation.store_id)
-        if policy is None:
-            return None
-        messages = await uow.repo.conversation_messages(conversation.id)
-        state = conversation_sla(conversation.status, messages, policy, clock.now())
+        state = await sla_of(uow.repo, conversation, policies, clock.now())
         if state is None or state.stage == SlaStage.OK:
             return None
         stage_key = "breach" if state.stage == SlaStage.BREACHED else "reminder"
@@ -49,6 +46,9 @@ async def apply_sla_timer(
                 payload=payload,
             )
         else:
+            before = conversation.status
+            if before != ConversationStatus.TAKEN_OVER:  # a person's conversation stays theirs
+                conversation.status = ConversationStatus.ESCALATED
             leads = [
                 m.id
                 for m in await uow.repo.store_members(store_id)
@@ -70,15 +70,29 @@ async def apply_sla_timer(
                     "action": "escalate",
                     "reason": breach_reason(state, conversation.assignee_id),
                     "leads": leads,
-                    "before": conversation.status.value,
-                    "after": ConversationStatus.ESCALATED.value,
+                    "before": before.value,
+                    "after": conversation.status.value,
                 },
             )
-            conversation.status = ConversationStatus.ESCALATED
         conversation.updated_at = clock.now()
         uow.record(ConversationChanged(store_id, conversation.id))
         await uow.commit()
         return state.stage
+
+
+async def sla_of(
+    repo: Repository,
+    conversation: Conversation,
+    policies: Mapping[str, SlaPolicy],
+    now: datetime,
+) -> SlaState | None:
+    """SLA age and stage of a conversation (for the timer, a queue or a header); None when
+    its store has no SLA or nobody is waiting on the team."""
+    policy = policies.get(conversation.store_id)
+    if policy is None:
+        return None
+    messages = await repo.conversation_messages(conversation.id)
+    return conversation_sla(conversation.status, messages, policy, now)
 
 
 def breach_reason(state: SlaState, assignee_id: str | None) -> str:

@@ -223,3 +223,19 @@ async def test_a_reply_just_before_the_target_means_no_breach(core, db, clock, p
     clock.advance(3600)
     assert await tick(db, core, clock, policies) == (0, 0)
     assert await events(db, "sla_breached") == []
+
+
+async def test_a_breach_on_a_taken_over_conversation_alerts_leads_but_leaves_its_owner(
+    core, db, clock, policies
+) -> None:
+    conversation = await customer_says(core, "amy", "lang:en hello?")
+    await core.bus.handle(TakeOver(conversation, "ana"))
+    clock.advance(120)
+    assert await tick(db, core, clock, policies) == (0, 1)
+    [escalation] = await events(db, "escalated", conversation)
+    assert escalation.payload["after"] == "taken_over" and escalation.payload["leads"] == ["sam"]
+    async with db.read_sessions() as session:
+        status = await session.scalar(
+            select(conversations.c.status).where(conversations.c.id == conversation)
+        )
+    assert status == "taken_over"
