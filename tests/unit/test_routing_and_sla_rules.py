@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings, load_settings
 from bot.domain.model import ConversationStatus, Direction, Message
 from bot.domain.routing import MemberProfile, RoutingPolicy, RoutingRule, least_loaded
 from bot.domain.sla import (
@@ -21,6 +21,8 @@ from bot.domain.sla import (
     waiting_period,
 )
 from bot.routing_config import SlaConfig
+from bot.workspaces.slack import blocks
+from bot.workspaces.telegram import render
 from tests.support.config import settings_dict
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -158,3 +160,45 @@ def test_members_may_declare_languages_and_skills() -> None:
     settings = Settings.model_validate(_config(change))
     assert settings.members[0].skills == ["refunds"]
     assert settings.stores[0].sla is not None and settings.stores[0].sla.reminder_seconds == 30
+
+
+def test_a_bad_sla_section_names_the_file_key_and_reason(tmp_path: Path) -> None:
+    path = tmp_path / "storedesk.toml"
+    path.write_text(
+        '[[stores]]\nid = "nw"\nname = "NW"\nbrand = "NW"\nlanguages = ["en"]\n'
+        "[stores.sla]\nfirst_response_seconds = 60\nreminder_seconds = 90\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as problem:
+        load_settings(path)
+    assert str(problem.value).startswith(f"{path}: stores[0].sla: ")
+    assert "reminder_seconds (90) must be shorter" in str(problem.value)
+
+
+REMINDER = {
+    "kind": "sla_reminder",
+    "actor": "storedesk:sla",
+    "at": "2026-11-23T10:00:30+00:00",
+    "payload": {"clock": "first_response", "waited_seconds": 30, "target_seconds": 120},
+}
+
+
+def test_the_reminder_reads_the_same_in_slack_and_telegram() -> None:
+    text, _blocks = blocks.event_line(REMINDER, actor_name="Storedesk")
+    assert "SLA reminder: the customer has waited 30 s for a first response (target 2 min)" in text
+    line = render.event_text(REMINDER, "Storedesk")
+    assert line is not None and "the customer has waited 30 s for a first response" in line
+
+
+def test_an_sla_escalation_mentions_only_well_formed_slack_users() -> None:
+    event = {
+        "kind": "escalated",
+        "actor": "storedesk:sla",
+        "at": "2026-11-23T10:02:00+00:00",
+        "payload": {"reason": "SLA breached: no first response within 2 min", "leads": ["sam"]},
+    }
+    text, rendered = blocks.event_line(
+        event, actor_name="Storedesk", mention_ids=["USAM", "<!channel>"]
+    )
+    assert text.endswith(" <@USAM>") and "<!channel>" not in text
+    assert "<@USAM>" in str(rendered) and "channel>" not in str(rendered)
