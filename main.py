@@ -39,7 +39,7 @@ from bot.domain.model import ChannelAccount
 from bot.domain.permissions import Member
 from bot.http import create_app
 from bot.ports import Clock, CustomerChannel, Drafter, Lookup
-from bot.routing_config import routing_policy
+from bot.routing_config import routing_policy, sla_policies
 from bot.services import topics
 from bot.services.outbox_worker import TopicHandler, WorkerSettings
 from bot.services.rate_limit import RateLimiter
@@ -349,7 +349,7 @@ async def start_app(
             team_telegram.targets(store_id) if team_telegram else ()
         )
 
-    sla_policies = {s.id: s.sla.policy() for s in settings.stores if s.sla is not None}
+    slas = sla_policies(settings.stores)
     core = bootstrap(
         uow_factory=unit_of_work_factory(db, clock, outbox.max_attempts, mirror_targets),
         clock=clock,
@@ -372,7 +372,7 @@ async def start_app(
             {m.id: (m.languages, m.skills) for m in settings.members},
             settings.stores,
         ),
-        sla_policies=sla_policies,
+        sla_policies=slas,
     )
 
     stop_event = asyncio.Event()
@@ -444,14 +444,14 @@ async def start_app(
         )
         tasks.append(asyncio.create_task(digests.run(stop_event), name="digest-scheduler"))
     sla_timers = None
-    if digests is not None and sla_policies:  # on the scheduler's leader only
+    if digests is not None and slas:  # on the scheduler's leader only
         leader = digests
         sla_timers = SlaTimerLoop(
             lambda: leader.is_leader,
             db,
             core.bus,
             clock,
-            sla_policies,
+            slas,
             interval_seconds=settings.scheduler.sla_interval_seconds,
         )
         tasks.append(asyncio.create_task(sla_timers.run(stop_event), name="sla-timers"))

@@ -76,6 +76,18 @@ class _StoreRouting(Protocol):
     def routing(self) -> RoutingConfig | None: ...
 
 
+class _StoreSla(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def sla(self) -> SlaConfig | None: ...
+
+
+def sla_policies(stores: Iterable[_StoreSla]) -> dict[str, SlaPolicy]:
+    """Per store id, for the stores that set `[stores.sla]` (the others have no timers)."""
+    return {store.id: store.sla.policy() for store in stores if store.sla is not None}
+
+
 def check_routing(
     teams: Sequence[TeamConfig], members: Iterable[str], stores: Iterable[_StoreRouting]
 ) -> None:

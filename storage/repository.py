@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Insert, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -151,15 +151,17 @@ class SqlRepository:
 
     async def claim_inbound(self, account_id: str, external_id: str) -> bool:
         """Record an inbound delivery; False when it was seen before (a redelivery)."""
+        return await self._insert_once(
+            inbound_receipts.insert().values(
+                channel_account_id=account_id, external_id=external_id, received_at=self._now
+            )
+        )
+
+    async def _insert_once(self, statement: Insert) -> bool:
+        """False when the row's key exists: the first writer wins, the rest learn it."""
         try:
             async with self.session.begin_nested():
-                await self.session.execute(
-                    inbound_receipts.insert().values(
-                        channel_account_id=account_id,
-                        external_id=external_id,
-                        received_at=self._now,
-                    )
-                )
+                await self.session.execute(statement)
         except IntegrityError:
             return False
         return True
@@ -189,19 +191,11 @@ class SqlRepository:
 
     async def claim_sla_mark(self, conversation_id: str, message_id: str, stage: str) -> bool:
         """Record an SLA step for one waiting period; False when it was taken before."""
-        try:
-            async with self.session.begin_nested():
-                await self.session.execute(
-                    sla_marks.insert().values(
-                        conversation_id=conversation_id,
-                        message_id=message_id,
-                        stage=stage,
-                        at=self._now,
-                    )
-                )
-        except IntegrityError:
-            return False
-        return True
+        return await self._insert_once(
+            sla_marks.insert().values(
+                conversation_id=conversation_id, message_id=message_id, stage=stage, at=self._now
+            )
+        )
 
     async def get_outbox_item(self, item_id: int) -> OutboxItem | None:
         return await outbox_rows.get(self.session, item_id)

@@ -5,17 +5,15 @@ timer runs on the scheduler leader only, with two instances on one PostgreSQL.""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 
 from main import RunningApp
 from storage.orm import audit_events
-from tests.e2e.test_slack import STORE_CHANNEL, roots, use_http_mode
+from tests.e2e.test_slack import STORE_CHANNEL, roots, slack, use_http_mode  # noqa: F401
 from tests.support.console_client import ConsoleClient, wait_until
 from tests.support.custom_app import start_custom_app
 from tests.support.fake_slack import FakeSlack
@@ -23,14 +21,6 @@ from tests.support.routing_sla import MovableClock, add_routing_and_sla
 from tests.support.webhook_client import post_webhook, webhook_body
 
 FAST_SCHEDULER = {"poll_seconds": 0.05, "sla_interval_seconds": 0.05}
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack()
-    await fake.start()
-    yield fake
-    await fake.stop()
 
 
 def with_slack(slack_url: str) -> Any:
@@ -47,23 +37,28 @@ def with_slack(slack_url: str) -> Any:
     return change
 
 
-def thread_texts(slack: FakeSlack) -> list[str]:
-    parents = roots(slack, STORE_CHANNEL)
+def thread_texts(fake: FakeSlack) -> list[str]:
+    parents = roots(fake, STORE_CHANNEL)
     if not parents:
         return []
-    return [m["text"] for m in slack.thread(STORE_CHANNEL, parents[0]["ts"])]
+    return [m["text"] for m in fake.thread(STORE_CHANNEL, parents[0]["ts"])]
 
 
-def parent_shows(slack: FakeSlack, needle: str) -> bool:
-    return any(needle in json.dumps(p.get("blocks")) for p in roots(slack, STORE_CHANNEL))
+def parent_shows(fake: FakeSlack, needle: str) -> bool:
+    return any(needle in json.dumps(p.get("blocks")) for p in roots(fake, STORE_CHANNEL))
 
 
-def any_text(slack: FakeSlack, *needles: str) -> bool:
-    return any(all(n in text for n in needles) for text in thread_texts(slack))
+def any_text(fake: FakeSlack, *needles: str) -> bool:
+    return any(all(n in text for n in needles) for text in thread_texts(fake))
 
 
 async def test_reminder_and_escalation_show_in_the_slack_thread_and_the_console(
-    tmp_path: Path, embedder, slack, database_url, monkeypatch, http
+    tmp_path: Path,
+    embedder,
+    slack,  # noqa: F811 (the fixture from test_slack)
+    database_url,
+    monkeypatch,
+    http,
 ) -> None:
     use_http_mode(monkeypatch)
     clock = MovableClock(datetime.now(UTC))

@@ -14,8 +14,7 @@ from sqlalchemy import select
 from bot.bootstrap import Core, bootstrap
 from bot.config import Settings
 from bot.domain.commands import DraftReply, ReceiveCustomerMessage, SendReply, TakeOver
-from bot.ports import DraftProposal, DraftRequest, KnowledgeHit, KnowledgeScope
-from bot.routing_config import routing_policy
+from bot.routing_config import routing_policy, sla_policies
 from bot.services.metrics import derive_facts, summarize
 from main import directory_from
 from scheduler.sla import run_sla_timers
@@ -25,18 +24,9 @@ from storage.directory import sync_directory
 from storage.metrics_queries import audit_records, store_infos
 from storage.orm import audit_events, conversations
 from storage.uow import unit_of_work_factory
+from tests.integration.test_outbox_delivery import NoDraft, NoKnowledge
 from tests.support.config import settings_dict
 from tests.support.routing_sla import MovableClock, TaggedTriager, add_routing_and_sla
-
-
-class NoKnowledge:
-    async def search(self, scope: KnowledgeScope, text: str, limit: int = 3) -> list[KnowledgeHit]:
-        return []
-
-
-class NoDraft:
-    async def draft(self, request: DraftRequest) -> DraftProposal:
-        return DraftProposal(text=None, note="no knowledge")
 
 
 @pytest.fixture
@@ -63,7 +53,7 @@ def clock() -> MovableClock:
 
 @pytest.fixture
 def policies(settings: Settings) -> dict[str, Any]:
-    return {s.id: s.sla.policy() for s in settings.stores if s.sla is not None}
+    return sla_policies(settings.stores)
 
 
 @pytest.fixture
