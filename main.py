@@ -46,6 +46,7 @@ from bot.domain.model import ChannelAccount
 from bot.domain.permissions import Grant, Member, ScopeKind
 from bot.http import create_app
 from bot.ports import Clock, CustomerChannel, Drafter, Lookup
+from bot.routing_config import routing_policy, sla_policies
 from bot.services import topics
 from bot.services.assist_hold import DEFAULT_HOLD_SECONDS
 from bot.services.outbox_worker import TopicHandler, WorkerSettings
@@ -95,6 +96,7 @@ from knowledge.service import KnowledgeBase
 from scheduler import cli as digest_cli
 from scheduler.jobs import maintenance_jobs
 from scheduler.service import DigestScheduler
+from scheduler.sla import SlaTimerLoop
 from scheduler.wiring import build_digest_scheduler
 from storage import migrate
 from storage.audit import verify_chains
@@ -277,6 +279,7 @@ class RunningApp:
     _http: aiohttp.ClientSession | None = None
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     digests: DigestScheduler | None = None
+    sla_timers: SlaTimerLoop | None = None
 
     def sign_in_links(self) -> list[tuple[str, str, str]]:
         links = []
@@ -410,6 +413,7 @@ async def start_app(
     uow_factory = unit_of_work_factory(db, clock, outbox.max_attempts, mirror_targets)
     progress("indexing the product catalogue")
     sales = await build_sales(settings, db, clock, embedder, uow_factory)
+    slas = sla_policies(settings.stores)
     core = bootstrap(
         uow_factory=uow_factory,
         clock=clock,
@@ -429,6 +433,12 @@ async def start_app(
         summary_after=settings.summaries.after_customer_messages,
         assist_hold_for=lambda store_id: holds.get(store_id, DEFAULT_HOLD_SECONDS),
         recommender=sales.recommender,
+        routing=routing_policy(
+            settings.teams,
+            {m.id: (m.languages, m.skills) for m in settings.members},
+            settings.stores,
+        ),
+        sla_policies=slas,
     )
 
     stop_event = asyncio.Event()
@@ -517,6 +527,18 @@ async def start_app(
             jobs=maintenance_jobs(settings.scheduler, knowledge_base),
         )
         tasks.append(asyncio.create_task(digests.run(stop_event), name="digest-scheduler"))
+    sla_timers = None
+    if digests is not None and slas:  # on the scheduler's leader only
+        leader = digests
+        sla_timers = SlaTimerLoop(
+            lambda: leader.is_leader,
+            db,
+            core.bus,
+            clock,
+            slas,
+            interval_seconds=settings.scheduler.sla_interval_seconds,
+        )
+        tasks.append(asyncio.create_task(sla_timers.run(stop_event), name="sla-timers"))
     return RunningApp(
         settings,
         db,
@@ -529,6 +551,7 @@ async def start_app(
         http,
         closers,
         digests,
+        sla_timers,
     )
 
 

@@ -8,6 +8,8 @@ from functools import partial
 
 from bot.domain import commands
 from bot.domain.events import OutboxEnqueued
+from bot.domain.routing import RoutingPolicy
+from bot.domain.sla import SlaPolicy
 from bot.ports import (
     Clock,
     CustomerChannel,
@@ -26,6 +28,7 @@ from bot.services import (
     intake,
     membership,
     review,
+    sla,
     summaries,
     topics,
 )
@@ -64,6 +67,8 @@ def bootstrap(
     summary_after: int | None = None,
     assist_hold_for: Callable[[str], float] | None = None,
     recommender: Recommender | None = None,
+    routing: RoutingPolicy | None = None,
+    sla_policies: Mapping[str, SlaPolicy] | None = None,
 ) -> Core:
     handlers = {
         commands.ReceiveCustomerMessage: partial(
@@ -78,6 +83,7 @@ def bootstrap(
             triager=triager,
             assist_hold_for=assist_hold_for or (lambda _store_id: assist_hold.DEFAULT_HOLD_SECONDS),
             recommender=recommender,
+            routing=routing,
         ),
         commands.ReleaseHeldDraft: partial(assist_hold.release_held_draft, clock=clock),
         commands.CancelAutoSend: partial(assist_hold.cancel_auto_send, clock=clock),
@@ -107,6 +113,9 @@ def bootstrap(
         commands.GrantByIdentity: partial(membership.grant_by_identity, clock=clock),
         commands.RevokeGrant: partial(membership.revoke_grant, clock=clock),
         commands.ReviseCustomerMessage: partial(revise_customer_message, clock=clock),
+        commands.ApplySlaTimer: partial(
+            sla.apply_sla_timer, clock=clock, policies=sla_policies or {}
+        ),
         commands.RecordDelivery: delivery.record_delivery,
         commands.DecideCustomerLink: decide_link,
         commands.RecordDeliveryFailure: delivery.record_delivery_failure,

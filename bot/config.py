@@ -24,6 +24,7 @@ from bot.config_wecom import StoreWeComConfig, WeComConfig, WeComConfigError, ch
 from bot.digest_config import DigestConfig, DigestEmailConfig, SchedulerConfig
 from bot.domain.model import StoreMode
 from bot.domain.permissions import Role
+from bot.routing_config import RoutingConfig, SlaConfig, TeamConfig, check_routing
 
 SLUG = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 DATABASE_URL_ENV = "STOREDESK_DATABASE_URL"
@@ -233,6 +234,8 @@ class StoreConfig(_Strict):
     sales: StoreSalesConfig | None = None
     # Erase personal data of conversations resolved longer ago than this (docs/customer-profile.md).
     retention_days: Annotated[int, Field(ge=1)] | None = None
+    routing: RoutingConfig | None = None
+    sla: SlaConfig | None = Field(default=None, description="no section: no SLA timers")
 
     @field_validator("timezone")
     @classmethod
@@ -253,6 +256,8 @@ class MemberConfig(_Strict):
     telegram_user_id: Annotated[int, Field(gt=0)] | None = None
     lark_open_id: Annotated[str, Field(pattern=OPEN_ID)] | None = None
     wecom_user_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_@.-]{1,64}$")] | None = None
+    languages: list[str] = Field(default_factory=list, description="routing: empty is any")
+    skills: list[str] = Field(default_factory=list, description="routing: skill tags")
     role: Role | None = Field(
         default=None, description="a role in every store (client and store grants are narrower)"
     )
@@ -401,6 +406,7 @@ class Settings(_Strict):
     digest_email: DigestEmailConfig | None = None
     members: list[MemberConfig] = Field(default_factory=list)
     clients: list[ClientConfig] = Field(default_factory=list)
+    teams: list[TeamConfig] = Field(default_factory=list)
     stores: Annotated[list[StoreConfig], Field(min_length=1)]
 
     @model_validator(mode="after")
@@ -449,6 +455,11 @@ class Settings(_Strict):
                     f"store {store.id}: wecom needs chat_id, or two store members with "
                     "wecom_user_id to create the group with"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _routing_names_known_people(self) -> Self:
+        check_routing(self.teams, [m.id for m in self.members], self.stores)
         return self
 
     @model_validator(mode="after")

@@ -81,6 +81,8 @@ class SchedulerConfig(BaseModel):
     lease_seconds: Annotated[float, Field(gt=0, le=86400)] = 600.0
     # How often the leader retires knowledge articles whose valid_until has passed.
     knowledge_expiry_seconds: Annotated[float, Field(gt=0, le=86400)] = 60.0
+    # How often the leader looks for conversations past an SLA reminder or target.
+    sla_interval_seconds: Annotated[float, Field(gt=0, le=300)] = 5.0
 
 
 class DigestEmailConfig(BaseModel):

@@ -619,6 +619,17 @@ digest_charts = Table(
     Column("png", LargeBinary, nullable=False),
 )
 
+# One row per SLA step taken for one waiting period (the customer message that started
+# it): the primary key makes each reminder and each breach happen once, whoever runs the job.
+sla_marks = Table(
+    "sla_marks",
+    metadata,
+    Column("conversation_id", ID, ForeignKey("conversations.id"), primary_key=True),
+    Column("message_id", ID, primary_key=True),
+    Column("stage", String(20), primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+)
+
 _MAPPED: list[tuple[type[Any], Table]] = [
     (model.Store, stores),
     (model.ChannelAccount, channel_accounts),

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import Insert, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +23,7 @@ from bot.domain.model import (
 from bot.domain.permissions import Member, Role
 from bot.ports import Clock, OutboxItem
 from storage import outbox as outbox_rows
-from storage.orm import inbound_receipts, member_roles, members
+from storage.orm import conversations, inbound_receipts, member_roles, members, sla_marks
 
 
 async def load_member(session: AsyncSession, member_id: str) -> Member | None:
@@ -150,18 +151,51 @@ class SqlRepository:
 
     async def claim_inbound(self, account_id: str, external_id: str) -> bool:
         """Record an inbound delivery; False when it was seen before (a redelivery)."""
+        return await self._insert_once(
+            inbound_receipts.insert().values(
+                channel_account_id=account_id, external_id=external_id, received_at=self._now
+            )
+        )
+
+    async def _insert_once(self, statement: Insert) -> bool:
+        """False when the row's key exists: the first writer wins, the rest learn it."""
         try:
             async with self.session.begin_nested():
-                await self.session.execute(
-                    inbound_receipts.insert().values(
-                        channel_account_id=account_id,
-                        external_id=external_id,
-                        received_at=self._now,
-                    )
-                )
+                await self.session.execute(statement)
         except IntegrityError:
             return False
         return True
+
+    async def store_members(self, store_id: str) -> list[Member]:
+        ids = await self.session.scalars(
+            select(member_roles.c.member_id)
+            .where(member_roles.c.store_id == store_id)
+            .order_by(member_roles.c.member_id)
+        )
+        found = [await load_member(self.session, member_id) for member_id in ids.all()]
+        return [member for member in found if member is not None]
+
+    async def open_assignment_counts(self, member_ids: Sequence[str]) -> dict[str, int]:
+        """Unresolved conversations assigned to each member, across every store."""
+        if not member_ids:
+            return {}
+        rows = await self.session.execute(
+            select(conversations.c.assignee_id, func.count())
+            .where(
+                conversations.c.assignee_id.in_(list(member_ids)),
+                conversations.c.status != ConversationStatus.RESOLVED,
+            )
+            .group_by(conversations.c.assignee_id)
+        )
+        return {assignee: int(count) for assignee, count in rows.all()}
+
+    async def claim_sla_mark(self, conversation_id: str, message_id: str, stage: str) -> bool:
+        """Record an SLA step for one waiting period; False when it was taken before."""
+        return await self._insert_once(
+            sla_marks.insert().values(
+                conversation_id=conversation_id, message_id=message_id, stage=stage, at=self._now
+            )
+        )
 
     async def get_outbox_item(self, item_id: int) -> OutboxItem | None:
         return await outbox_rows.get(self.session, item_id)

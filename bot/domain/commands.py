@@ -242,3 +242,10 @@ class DecideCustomerLink(Command):
     proposal_id: str
     actor_id: str
     confirm: bool
+
+
+@dataclass(frozen=True)
+class ApplySlaTimer(Command):
+    """The SLA timer found this conversation past a mark: remind or escalate, once."""
+
+    conversation_id: str

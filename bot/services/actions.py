@@ -6,6 +6,8 @@ what they did: used by review and conversation administration alike.
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.domain.errors import NotAuthorized, NotFound
 from bot.domain.events import ConversationChanged
 from bot.domain.model import Conversation, Draft, ReviewAction, new_id
@@ -65,7 +67,9 @@ async def record_action(
     before: str | None = None,
     after: str | None = None,
     reason: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> None:
+    """`extra` adds to the audit payload what only this kind of action knows."""
     now = clock.now()
     uow.repo.add(
         ReviewAction(
@@ -92,6 +96,7 @@ async def record_action(
             "after": after,
             "reason": reason,
             "citations": draft.citations if draft else [],
+            **(extra or {}),
         },
     )
     conversation.updated_at = now

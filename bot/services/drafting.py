@@ -12,6 +12,7 @@ from bot.domain.errors import NotFound
 from bot.domain.events import ConversationChanged
 from bot.domain.model import ConversationStatus, Draft, DraftStatus, Route, StoreMode, new_id
 from bot.domain.risk_policy import decide_route
+from bot.domain.routing import RoutingPolicy
 from bot.domain.triage import triage_text
 from bot.ports import (
     Clock,
@@ -26,6 +27,7 @@ from bot.ports import (
 from bot.services import customer_linking, lookups, recommendations
 from bot.services.assist_hold import AUTO_ACTOR, DEFAULT_HOLD_SECONDS, hold_auto_send
 from bot.services.replies import discard_pending_drafts, queue_reply
+from bot.services.routing import route_conversation
 
 SYSTEM_ACTOR = "storedesk"
 
@@ -46,6 +48,7 @@ async def draft_reply(
     triager: Triager | None = None,
     assist_hold_for: Callable[[str], float] = lambda _store_id: DEFAULT_HOLD_SECONDS,
     recommender: recommendations.Recommender | None = None,
+    routing: RoutingPolicy | None = None,
 ) -> DraftOutcome:
     outbox_item_id = cmd.outbox_item_id
     # Read what we need, then do the slow work outside any write transaction.
@@ -150,6 +153,11 @@ async def draft_reply(
             customer_name=customer.display_name,
             facts=facts,
         )
+        if routing is not None:  # the language and intent are known now
+            intent = triage.intent.label if triage.intent else None
+            await route_conversation(
+                uow, clock, routing, conversation, language=language, intent=intent
+            )
         if conversation.status in (ConversationStatus.TAKEN_OVER, ConversationStatus.RESOLVED):
             # A person owns the conversation: no draft competes with them.
             if outbox_item_id is not None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bot.domain.sla import reminder_sentence
+
 STATUS_LABEL = {
     "open": "🟢 open",
     "waiting": "⏳ waiting for the customer",
@@ -30,5 +32,6 @@ def event_line(event: Mapping[str, Any], actor: str) -> str | None:
         "auto_send_cancelled": f"✋ Auto-send cancelled by {actor}: a person sends this one",
         "delivery_failed": f"❌ Delivery to the customer failed: {payload.get('error') or ''}",
         "denied": (f"⛔ {actor} was not allowed to {action}: {payload.get('reason') or ''}"),
+        "sla_reminder": f"⏰ SLA reminder: {reminder_sentence(payload)}",
     }
     return lines.get(kind)

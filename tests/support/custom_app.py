@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
+from bot.ports import Clock
 from bot.services.outbox_worker import WorkerSettings
 from bot.services.retry_policy import RetryPolicy
 from knowledge.embeddings import Embedder
@@ -24,6 +25,7 @@ async def start_custom_app(
     embedder: Embedder,
     change: Callable[[dict[str, Any]], None],
     callback_url: str = "http://127.0.0.1:9",
+    clock: Clock | None = None,
 ) -> RunningApp:
     """The `app` fixture's app, after `change` edited its config dict in place."""
     config = settings_dict(tmp_path / "data", callback_url, database_url=database_url)
@@ -34,4 +36,5 @@ async def start_custom_app(
         embedder=embedder,
         retry_policy=RetryPolicy(base_seconds=0.05, cap_seconds=0.2),
         worker_settings=WorkerSettings(poll_seconds=0.05),
+        clock=clock,
     )

@@ -9,6 +9,7 @@ them, so a layout Slack would reject fails here, in tests, not in production.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +26,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 from slack_sdk.models.views import View
+
+from bot.domain.sla import reminder_sentence
 
 # Action ids and modal callback ids; the Slack listeners dispatch on these.
 APPROVE = "sd_approve"
@@ -55,6 +58,7 @@ ELLIPSIS = "…"
 Rendered = tuple[str, list[dict[str, Any]]]
 
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 STATUS_EMOJI = {
     "open": ":large_blue_circle:",
@@ -268,8 +272,13 @@ def draft_card(
     return _fallback(fallback), _serialize(blocks)
 
 
-def event_line(event: Mapping[str, Any], *, actor_name: str) -> Rendered | None:
-    """A one-line audit note for the thread, or None for kinds not worth a line there."""
+def event_line(
+    event: Mapping[str, Any], *, actor_name: str, mention_ids: Sequence[str] = ()
+) -> Rendered | None:
+    """A one-line audit note for the thread, or None for kinds not worth a line there.
+
+    `mention_ids` are Slack user ids to ping (the leads an SLA breach escalates to); only
+    ids of the Slack user shape become mentions, nothing else is ever unescaped."""
     kind = str(event.get("kind") or "")
     payload = event.get("payload")
     data: Mapping[str, Any] = payload if isinstance(payload, Mapping) else {}
@@ -294,6 +303,12 @@ def event_line(event: Mapping[str, Any], *, actor_name: str) -> Rendered | None:
     elif kind == "auto_send_cancelled":
         head = f":raised_hand: *Auto-send cancelled* by {actor}: a person sends this one"
         plain = f"Auto-send cancelled by {actor_raw}: a person sends this one"
+    elif kind == "sla_reminder":
+        sentence = reminder_sentence(data)
+        head, plain = (
+            f":alarm_clock: *SLA reminder*: {_inline(sentence)}",
+            f"SLA reminder: {sentence}",
+        )
     elif kind == "released":
         head = f":robot_face: *Released* by {actor}: drafting resumes"
         plain = f"Released by {actor_raw}: drafting resumes"
@@ -321,6 +336,9 @@ def event_line(event: Mapping[str, Any], *, actor_name: str) -> Rendered | None:
         head += _fit(_one_line(detail), TEXT_LIMIT - len(head) - len(suffix))
     if when_plain:
         plain += f" · {when_plain}"
+    pings = " ".join(f"<@{uid}>" for uid in mention_ids if _SLACK_USER.match(uid))
+    if pings:
+        return _fallback(plain) + " " + pings, _serialize([_context(head + suffix + " " + pings)])
     return _fallback(plain), _serialize([_context(head + suffix)])
 
 

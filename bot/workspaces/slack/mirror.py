@@ -38,6 +38,7 @@ SHOWN_EVENTS = frozenset(
         "resolved",
         "delivery_failed",
         "denied",
+        "sla_reminder",
     }
 )
 STAFF_TARGET, CLIENT_TARGET = "slack", "slack-client"
@@ -76,6 +77,7 @@ class SlackMirror:
         member_names: Mapping[str, str],
         supervisor_check: Callable[[dict[str, Any], dict[str, Any]], bool],
         in_flight_seconds: float = 30.0,
+        member_mentions: Mapping[str, str] | None = None,
     ) -> None:
         self._api = api
         self._db = db
@@ -84,6 +86,7 @@ class SlackMirror:
         self._member_names = member_names
         self._needs_supervisor = supervisor_check
         self._in_flight_seconds = in_flight_seconds
+        self._mentions = dict(member_mentions or {})  # member id -> Slack user id
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
 
     # --- TopicHandler -----------------------------------------------------------------------
@@ -288,7 +291,12 @@ class SlackMirror:
         for event in detail["events"]:
             if event["kind"] not in SHOWN_EVENTS:
                 continue
-            line = blocks.event_line(event, actor_name=self._name(event["actor"], customer))
+            leads = event["payload"].get("leads") if interactive else None
+            line = blocks.event_line(
+                event,
+                actor_name=self._name(event["actor"], customer),
+                mention_ids=[self._mentions[m] for m in leads or () if m in self._mentions],
+            )
             if line is not None:
                 timeline.append((event["at"], 2, Item(f"event:{event['seq']}", line[0], line[1])))
         timeline.sort(key=lambda entry: (entry[0], entry[1]))

@@ -69,6 +69,7 @@ class SlackWiring:
             member_names={m.id: m.name for m in settings.members},
             supervisor_check=needs_supervisor,
             in_flight_seconds=3 * slack.timeout_seconds,
+            member_mentions={m.id: m.slack_user_id for m in settings.members if m.slack_user_id},
         )
         directory = SlackDirectory(
             members_by_user={m.slack_user_id: m.id for m in settings.members if m.slack_user_id},

@@ -45,6 +45,7 @@ SHOWN_EVENTS = frozenset(
         "denied",
         "auto_send_held",
         "auto_send_cancelled",
+        "sla_reminder",
     }
 )
 MEDIA_SENDERS = {"photo": "send_photo", "document": "send_document", "voice": "send_voice"}

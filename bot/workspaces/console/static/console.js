@@ -1020,6 +1020,12 @@
       case 'delivery_failed': return `delivery failed${quote(p.error)}`;
       case 'delivery_retried': return `delivery retried by ${by}`;
       case 'draft_discarded': return `draft discarded${p.why ? ` (${p.why})` : ''}`;
+      case 'assigned': return `assigned to ${actorName(p.after)} by ${by}${p.rule ? ` (routing rule ${p.rule})` : ''}`;
+      case 'sla_reminder': {
+        const what = p.clock === 'first_response' ? 'first response' : 'next response';
+        return `SLA reminder: waiting ${Math.round(Number(p.waited_seconds) || 0)} s for a ${what} (target ${Math.round(Number(p.target_seconds) || 0)} s)`;
+      }
+      case 'sla_breached': return `SLA breached · leads alerted${Array.isArray(p.leads) && p.leads.length ? `: ${p.leads.map(actorName).join(', ')}` : ''}`;
       default: return `${String(e.kind || 'event').replace(/[._]/g, ' ')} by ${by}`;
     }
   }
