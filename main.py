@@ -464,7 +464,7 @@ async def start_app(
         knowledge_routes(knowledge_base, db, auth),
         console_metrics_routes(db, auth, clock, embedder),
         members_routes(core.bus, db, auth, secure_cookies=secure),
-        review_routes(db, auth, clock, embedder),
+        review_routes(db, auth, clock, embedder, slas),
         console_digest_routes(db, auth, clock),
     ]
     if settings.console.demo_sign_in:

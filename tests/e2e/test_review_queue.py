@@ -10,6 +10,7 @@ from bot import cli_rollout
 from bot.domain.commands import ReceiveCustomerMessage
 from main import RunningApp, _parser
 from tests.support.console_client import ConsoleClient, wait_until
+from tests.support.custom_app import start_custom_app, store_of
 
 QUESTIONS = [
     ("nw-market", "How long does shipping take?"),
@@ -130,3 +131,26 @@ async def test_rollout_review_lists_frequent_and_high_risk_questions(app, capsys
     assert "High risk (1)" in printed and "refund" in printed
     bad = _parser().parse_args(["rollout", "--store", "nowhere"])
     assert await cli_rollout.run(bad, app.settings) == 2
+
+
+def with_sla(config: dict) -> None:
+    store_of(config, "northwind")["sla"] = {
+        "first_response_seconds": 3600,
+        "next_response_seconds": 7200,
+        "reminder_seconds": 600,
+    }
+
+
+async def test_queue_items_carry_the_stores_sla_clock(tmp_path, database_url, embedder):
+    app = await start_custom_app(tmp_path, database_url, embedder, with_sla)
+    try:
+        await ask_all(app)
+        async with ConsoleClient(app, "sam") as lead:
+            items = await full_queue(lead, len(QUESTIONS))
+    finally:
+        await app.stop()
+    by_store = {i["store_id"]: i for i in items}
+    northwind = by_store["northwind"]["sla"]
+    assert northwind["clock"] == "first_response" and northwind["stage"] == "ok"
+    assert northwind["target_seconds"] == 3600 and 0 <= northwind["age_seconds"] < 600
+    assert by_store["dragon"]["sla"] is None  # no [stores.sla]: no clock

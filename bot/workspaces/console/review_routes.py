@@ -7,7 +7,7 @@ acting on a draft uses the same endpoints as the conversation page.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from importlib import resources
 
@@ -15,8 +15,10 @@ from aiohttp import web
 
 from bot.domain.errors import InvalidInput, NotFound
 from bot.domain.permissions import Action, Member
+from bot.domain.sla import SlaPolicy, SlaState
 from bot.ports import Clock
 from bot.services.metrics import Dimension, MetricSet, breakdown, derive_facts, summarize
+from bot.services.sla import sla_of
 from bot.workspaces.console.auth import SESSION_COOKIE, ConsoleAuth
 from bot.workspaces.console.routes import MEMBER_KEY
 from knowledge.embeddings import Embedder
@@ -24,6 +26,7 @@ from scheduler.rollout import build_rollout_review, review_dict
 from storage import views
 from storage.database import Database
 from storage.metrics_queries import audit_records, store_infos
+from storage.repository import SqlRepository
 
 STATIC = resources.files("bot.workspaces.console") / "static"
 MAX_DAYS = 365
@@ -50,9 +53,27 @@ def _rates(metrics: MetricSet) -> dict[str, object]:
     }
 
 
+def _sla_json(state: SlaState | None) -> dict[str, object] | None:
+    if state is None:
+        return None
+    return {
+        "clock": state.clock.value,
+        "stage": state.stage.value,
+        "age_seconds": state.age_seconds,
+        "target_seconds": state.target_seconds,
+        "due_at": state.due_at.isoformat(),
+    }
+
+
 def review_routes(
-    db: Database, auth: ConsoleAuth, clock: Clock, embedder: Embedder
+    db: Database,
+    auth: ConsoleAuth,
+    clock: Clock,
+    embedder: Embedder,
+    sla_policies: Mapping[str, SlaPolicy] | None = None,
 ) -> Callable[[web.Application], None]:
+    policies = dict(sla_policies or {})
+
     async def page(request: web.Request) -> web.StreamResponse:
         if auth.read_session(request.cookies.get(SESSION_COOKIE)) is None:
             raise web.HTTPSeeOther("/console/signin")
@@ -64,8 +85,14 @@ def review_routes(
 
     async def queue(request: web.Request) -> web.Response:
         stores = _queue_stores(request[MEMBER_KEY])
+        now = clock.now()
         async with db.read_sessions() as session:
-            items = await views.review_queue(session, stores, clock.now())
+            items = await views.review_queue(session, stores, now)
+            repo = SqlRepository(session, clock)
+            for item in items:  # the store's SLA clock, where the store has one
+                conversation = await repo.get_conversation(item["conversation_id"])
+                state = await sla_of(repo, conversation, policies, now) if conversation else None
+                item["sla"] = _sla_json(state)
         return web.json_response({"stores": stores, "items": items})
 
     async def pass_rates(request: web.Request) -> web.Response:

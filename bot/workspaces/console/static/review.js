@@ -39,7 +39,8 @@
     if (!data) return;
     $("review-rows").replaceChildren(...data.items.map((item) => {
       const row = el("tr", undefined, { "data-draft-id": item.draft_id });
-      row.append(el("td", age(item.age_seconds)), el("td", item.store_name), el("td", item.customer_name),
+      const sla = item.sla ? ` · SLA ${item.sla.stage} (target ${age(item.sla.target_seconds)})` : "";
+      row.append(el("td", age(item.age_seconds) + sla), el("td", item.store_name), el("td", item.customer_name),
         el("td", item.route + (item.risk_reasons.length ? ` (${item.risk_reasons.join(", ")})` : "")),
         el("td", item.confident ? item.text : "(no confident answer)"));
       const act = el("td");
