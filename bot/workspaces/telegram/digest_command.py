@@ -52,7 +52,9 @@ async def on_digest(
         return
     words = (message.text or "").split()[1:]
     try:
-        answer = await _answer(ctx.db, clock, places, message.chat_id, ctx.actor(user.id), words)
+        answer = await _answer(
+            ctx.db, clock, places, message.chat_id, await ctx.actor(user.id), words
+        )
     except DomainError as refusal:
         answer = f"⛔ {refusal}"
     # The command's effect is saved and audited; a lost answer changes nothing.
