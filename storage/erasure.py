@@ -94,6 +94,14 @@ async def erase_conversations(
 ) -> None:
     if not ids:
         return
+    # The outbox worker locks an outbox row before the message it delivered; taking the
+    # conversations' outbox rows first, in id order, keeps the same order (no deadlock).
+    await session.execute(
+        select(outbox.c.id)
+        .where(outbox.c.conversation_id.in_(ids))
+        .order_by(outbox.c.id)
+        .with_for_update()
+    )
     rows = (
         await session.execute(
             select(

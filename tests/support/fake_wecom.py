@@ -256,6 +256,11 @@ class FakeWeCom:
         problem = _content_problem(body) if msgtype == "text" else None
         answer: dict[str, Any] = {"errcode": 0, "errmsg": "ok", "invaliduser": ""}
         card = body.get("template_card")
+        # The duplicate check absorbs an identical resend within its interval before anything
+        # else is looked at (so a card re-sent after a crash is not a reused task_id).
+        if not problem and self._seen_recently(body):
+            answer["msgid"] = f"msg{next(self._ids)}"
+            return web.json_response(answer)
         if msgtype == "template_card":
             problem = _card_problem(card)
             if not problem and card["task_id"] in self.cards:
@@ -263,8 +268,7 @@ class FakeWeCom:
         if problem:
             return self._invalid(call, f"message/send: {problem}")
         answer["msgid"] = f"msg{next(self._ids)}"
-        if self._duplicate(body):
-            return web.json_response(answer)
+        self._remember_sent(body)
         self.direct.append(body)
         if msgtype == "template_card" and card["card_type"] == "button_interaction":
             code = f"send-{secrets.token_hex(8)}"
@@ -299,14 +303,16 @@ class FakeWeCom:
         self.cards[task_id].updates.append(body)
         return web.json_response({"errcode": 0, "errmsg": "ok", "invaliduser": []})
 
-    def _duplicate(self, body: dict[str, Any]) -> bool:
+    def _seen_recently(self, body: dict[str, Any]) -> bool:
         if body.get("enable_duplicate_check") != 1:
             return False
-        key = json.dumps(body, sort_keys=True)
-        now = time.monotonic()
-        seen = self._recent.get(key)
-        self._recent[key] = now
-        return seen is not None and now - seen < float(body.get("duplicate_check_interval", 1800))
+        seen = self._recent.get(json.dumps(body, sort_keys=True))
+        interval = float(body.get("duplicate_check_interval", 1800))
+        return seen is not None and time.monotonic() - seen < interval
+
+    def _remember_sent(self, body: dict[str, Any]) -> None:
+        if body.get("enable_duplicate_check") == 1:
+            self._recent[json.dumps(body, sort_keys=True)] = time.monotonic()
 
 
 def _content_problem(body: dict[str, Any]) -> str | None:
