@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from main import RunningApp
 from storage.orm import audit_events, inbound_receipts, messages
+from tests.integration.test_audit_chain import wait_for_idle_outbox
 from tests.support.console_client import wait_until
 from tests.support.custom_app import start_custom_app
 from tests.support.fake_callback import FakeCallbackServer
@@ -278,6 +279,8 @@ async def test_the_group_and_cards_survive_a_restart(
         await customer_writes(http, first, RETURNS)
         card = await wait_for_card(fake)
         await eventually(lambda: len(fake.group_texts()) >= 3)
+        # Stop between steps, not mid-post: a post cut off by a stop waits out its lease.
+        await wait_for_idle_outbox(first)
     finally:
         await first.stop()
     second = await _start(tmp_path, callback_server.url, fake, database_url, embedder)
