@@ -43,7 +43,7 @@ from bot.config import (
     load_settings,
 )
 from bot.domain.model import ChannelAccount
-from bot.domain.permissions import Grant, Member, ScopeKind
+from bot.domain.permissions import Grant, Member, ScopeKind, effective_roles
 from bot.http import create_app
 from bot.ports import Clock, CustomerChannel, Drafter, Lookup
 from bot.routing_config import routing_policy, sla_policies
@@ -283,12 +283,12 @@ class RunningApp:
 
     def sign_in_links(self) -> list[tuple[str, str, str]]:
         links = []
+        grants = directory_from(self.settings).all_grants()
+        stores = {store.id: store.client for store in self.settings.stores}
+        names = {store.id: store.name for store in self.settings.stores}
         for member in self.settings.members:
-            roles = ", ".join(
-                f"{store.members[member.id].value} in {store.name}"
-                for store in self.settings.stores
-                if member.id in store.members
-            )
+            held = effective_roles([g for g in grants if g.member_id == member.id], stores)
+            roles = ", ".join(f"{role.value} in {names[sid]}" for sid, role in held.items())
             code = self.auth.sign_in_code(member.id)
             link = f"{self.base_url}/console/signin?member={member.id}&code={code}"
             links.append((member.name, roles or "no store", link))
