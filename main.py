@@ -22,6 +22,7 @@ from pathlib import Path
 
 import aiohttp
 from aiohttp import web
+from threadpoolctl import threadpool_limits
 
 from bot import cli_customer, cli_members, cli_rollout, cli_triage, evidence_cli, pii_logging
 from bot.ai.wiring import (
@@ -322,6 +323,8 @@ async def start_app(
 ) -> RunningApp:
     clock = clock or SystemClock()
     data_dir = _data_dir(settings)
+    # Every matrix here is request-sized; idle OpenBLAS threads would spin on the loop's core.
+    threadpool_limits(limits=1, user_api="blas")
     progress("opening the database and applying migrations")
     db = open_database(settings.database_url)
     await migrate.upgrade(db)

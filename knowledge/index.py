@@ -38,6 +38,7 @@ from knowledge.scope import (
     most_specific_per_topic,
     specificity,
     sql_literal,
+    valid_row,
 )
 
 logger = logging.getLogger(__name__)
@@ -55,6 +56,8 @@ _RESULT_COLUMNS = [
     "title",
     "text",
     *SCOPE_COLUMNS,
+    "valid_from",
+    "valid_until",
     "vector",
 ]
 
@@ -122,19 +125,33 @@ class KnowledgeIndex:
         self, scope: KnowledgeScope, text: str, vector: np.ndarray, limit: int = 3
     ) -> list[KnowledgeHit]:
         """`search` with the query already embedded (the benchmark times this part alone)."""
-        where = lance_filter(scope)
         try:
-            return await self._hybrid(where, text, vector, limit)
+            return await self._hybrid(scope, text, vector, limit)
         except (OSError, RuntimeError, ValueError):
             self._reads = None  # the table was rebuilt or dropped meanwhile: reopen once
-            return await self._hybrid(where, text, vector, limit)
+            return await self._hybrid(scope, text, vector, limit)
 
     async def _hybrid(
-        self, where: str, text: str, vector: np.ndarray, limit: int
+        self, scope: KnowledgeScope, text: str, vector: np.ndarray, limit: int
     ) -> list[KnowledgeHit]:
         table = await self._read_table()
         if table is None:
             return []
+        # The time window is checked on the candidates rather than in the filter: the
+        # scalar indices answer the scope at once, while the range test reads every row.
+        by_vector, by_text = await self._candidates(
+            table, lance_filter(scope, validity=False), text, vector
+        )
+        now = epoch_us(scope.at, 0)
+        if not all(valid_row(row, now) for row in (*by_vector, *by_text)):
+            # An expired or future row took a candidate's place: ask again with the window
+            # in the filter, so the candidates are exactly those a full filter would give.
+            by_vector, by_text = await self._candidates(table, lance_filter(scope), text, vector)
+        return self._fuse(vector, by_vector, by_text, limit)
+
+    async def _candidates(
+        self, table: AsyncTable, where: str, text: str, vector: np.ndarray
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         # LanceDB's async API runs both queries at once in its own runtime, not in threads.
         by_vector, by_text = await asyncio.gather(
             table.query()
@@ -148,7 +165,7 @@ class KnowledgeIndex:
             .to_list(),
             self._text_rows(table, where, text),
         )
-        return self._fuse(vector, by_vector, by_text, limit)
+        return by_vector, by_text
 
     async def _text_rows(self, table: AsyncTable, where: str, text: str) -> list[dict[str, Any]]:
         try:

@@ -5,9 +5,9 @@ Pure rules, shared by the index (as a LanceDB prefilter) and by tests and the co
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from bot.ports import KnowledgeScope
 from knowledge.articles import ArticleRecord, primary_language
@@ -44,8 +44,12 @@ def in_scope(article: ArticleRecord, scope: KnowledgeScope) -> bool:
     return article.valid_at(scope.at)
 
 
-def lance_filter(scope: KnowledgeScope) -> str:
-    """The scope as a `where` clause: each field matches its value or "all", valid now."""
+def lance_filter(scope: KnowledgeScope, *, validity: bool = True) -> str:
+    """The scope as a `where` clause: each field matches its value or "all", valid now.
+
+    `validity=False` leaves out the time window (the caller then checks it on the rows,
+    see `valid_row`): the range test is the one part the scalar indices cannot answer.
+    """
     fields = {
         "store_id": scope.store_id,
         "brand": scope.brand,
@@ -58,9 +62,15 @@ def lance_filter(scope: KnowledgeScope) -> str:
     if scope.campaigns is not None:
         names = ", ".join(sql_literal(c) for c in sorted({ALL, *scope.campaigns}))
         clauses.append(f"campaign IN ({names})")
-    now = epoch_us(scope.at, 0)
-    clauses.append(f"valid_from <= {now} AND valid_until > {now}")
+    if validity:
+        now = epoch_us(scope.at, 0)
+        clauses.append(f"valid_from <= {now} AND valid_until > {now}")
     return " AND ".join(clauses)
+
+
+def valid_row(row: Mapping[str, Any], now_us: int) -> bool:
+    """The time window of `lance_filter` for one index row."""
+    return int(row["valid_from"]) <= now_us < int(row["valid_until"])
 
 
 def specificity(

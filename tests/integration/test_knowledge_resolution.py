@@ -136,3 +136,34 @@ async def test_chunks_keep_their_heading_and_qa_pairs_are_answers(index):
 async def test_full_text_finds_an_exact_code_the_vectors_barely_know(index):
     hits = await index.search(scope("nw-paris", "Northwind"), "PARIS-42", 3)
     assert hits[0].article_id == "nw-paris/secret"
+
+
+async def test_expired_rows_crowding_the_candidates_do_not_hide_a_valid_answer(tmp_path, embedder):
+    """More expired near-copies than there are candidate places, and one valid answer.
+
+    Validity is checked on the candidates; when an expired row took a place, the query
+    must be asked again with the time window in the filter, or the valid one is lost.
+    """
+    expired = [
+        ArticleRecord(
+            f"old/returns-{n}",
+            1,
+            None,
+            "en",
+            "Return policy",
+            f"You can return items within {n} days of delivery.",
+            topic=f"old-returns-{n}",
+            valid_until=NOW - DAY,
+        )
+        for n in range(40)
+    ]
+    valid = ArticleRecord(
+        "all/refund-window", 1, None, "en", "Refunds",
+        "Refunds reach your card a week after we receive the parcel.", topic="refunds",
+    )  # fmt: skip
+    crowded = KnowledgeIndex(tmp_path / "lance", embedder)
+    await crowded.sync([*expired, valid])
+    hits = await crowded.search(scope("x", "Y"), QUESTION, 3)
+    assert [h.article_id for h in hits] == ["all/refund-window"]
+    before = await crowded.search(scope("x", "Y", NOW - 2 * DAY), QUESTION, 3)
+    assert all(h.article_id.startswith("old/") for h in before)
