@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import aiohttp
 from aiohttp import web
@@ -62,9 +63,6 @@ from bot.workspaces.console.review_routes import review_routes
 from bot.workspaces.console.routes import console_routes
 from bot.workspaces.lark.wiring import LarkWiring
 from bot.workspaces.mirror_router import MirrorRouter
-from bot.workspaces.slack.digest_target import SlackDigestTarget
-from bot.workspaces.slack.wiring import SlackWiring, slack_http_routes
-from bot.workspaces.telegram.wiring import TelegramTeamWiring
 from bot.workspaces.wecom.wiring import WeComWiring
 from connectors.email import EmailAccount
 from connectors.email.imap_poller import MailboxPoller
@@ -76,7 +74,7 @@ from connectors.lookups.http_json import HttpJsonLookup
 from connectors.shopify.admin import ShopifyAdminLookup
 from connectors.shopify.known_orders import KnownOrdersLookup
 from connectors.shopify.webhooks import shopify_webhook_routes
-from connectors.telegram.wiring import TelegramStoreBots
+from connectors.telegram.accounts import telegram_accounts, telegram_settings
 from connectors.webchat import WebchatAccount
 from connectors.webchat.channel import WebchatChannel
 from connectors.webchat.routes import webchat_routes
@@ -106,6 +104,11 @@ from storage.channel_rows import email_thread_of, whatsapp_last_inbound
 from storage.database import Database, open_database
 from storage.directory import Directory, sync_articles, sync_directory
 from storage.uow import unit_of_work_factory
+
+if TYPE_CHECKING:  # the platform SDKs load only when configured (see the builders below)
+    from bot.workspaces.slack.wiring import SlackWiring
+    from bot.workspaces.telegram.wiring import TelegramTeamWiring
+    from connectors.telegram.wiring import TelegramStoreBots
 
 logger = logging.getLogger("storedesk")
 
@@ -242,6 +245,35 @@ def lookup_from(config: LookupConfig, http: aiohttp.ClientSession, db: Database)
 
 def member_tokens(settings: Settings) -> dict[str, str]:
     return {m.id: os.environ.get(m.token_env, "") for m in settings.members if m.token_env}
+
+
+def _telegram_store_bots(
+    settings: Settings, db: Database, clock: Clock
+) -> TelegramStoreBots | None:
+    """aiogram's models take about 120 MB: they load only when a store has a Telegram bot."""
+    if not telegram_accounts(settings):
+        return None
+    from connectors.telegram.wiring import TelegramStoreBots
+
+    return TelegramStoreBots.build(settings, db, clock)
+
+
+def _telegram_team(settings: Settings, db: Database, clock: Clock) -> TelegramTeamWiring | None:
+    """python-telegram-bot loads only when the team works in Telegram."""
+    if telegram_settings(settings).team_bot_token_env is None:
+        return None
+    from bot.workspaces.telegram.wiring import TelegramTeamWiring
+
+    return TelegramTeamWiring.build(settings, db, clock)
+
+
+def _slack(settings: Settings, db: Database, clock: Clock) -> SlackWiring | None:
+    """slack-bolt loads only when a Slack workspace is configured."""
+    if settings.slack is None:
+        return None
+    from bot.workspaces.slack.wiring import SlackWiring
+
+    return SlackWiring.build(settings, db, clock)
 
 
 def _data_dir(settings: Settings) -> Path:
@@ -383,15 +415,15 @@ async def start_app(
         and (secret := s.lookup.resolve_webhook_secret())
     }
 
-    store_bots = TelegramStoreBots.build(settings, db, clock)
+    store_bots = _telegram_store_bots(settings, db, clock)
     if store_bots is not None:
         channels.update({account_id: store_bots.channel for account_id in store_bots.accounts})
 
     feed = ChangeFeed(db)
     worker_id = f"{socket.gethostname()}:{os.getpid()}"
     outbox = settings.outbox
-    slack = SlackWiring.build(settings, db, clock) if settings.slack is not None else None
-    team_telegram = TelegramTeamWiring.build(settings, db, clock)
+    slack = _slack(settings, db, clock)
+    team_telegram = _telegram_team(settings, db, clock)
     mirrors: dict[str, TopicHandler] = {}
     if slack is not None:
         mirrors.update({"slack": slack.mirror, "slack-client": slack.mirror})
@@ -475,7 +507,7 @@ async def start_app(
     if slack is not None:
         slack_app = slack.bolt_app(core.bus, db, clock)
         if slack.app_token is None:
-            contributors.append(slack_http_routes(slack_app))
+            contributors.append(slack.http_routes(slack_app))
     closers: list[Callable[[], Awaitable[None]]] = []
     if store_bots is not None:
         store_bots.attach(settings, core.bus, db, clock)
@@ -516,16 +548,13 @@ async def start_app(
         tasks.append(poller)
     digests = None
     if run_scheduler and settings.scheduler.enabled:
-        slack_client = slack.client if slack is not None else None
         digests = build_digest_scheduler(
             settings,
             db,
             clock,
             worker_id=worker_id,
             embedder=embedder,
-            slack_target=(lambda channel: SlackDigestTarget(slack_client, channel))
-            if slack_client is not None
-            else None,
+            slack_target=slack.digest_target if slack is not None else None,
             telegram_bot=team_telegram.application.bot if team_telegram is not None else None,
             jobs=maintenance_jobs(settings.scheduler, knowledge_base),
         )

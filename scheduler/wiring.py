@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
-from telegram import Bot as TelegramBot
 
 from bot.config import Settings
 from bot.ports import Clock, DigestTarget
 from bot.workspaces.email_digest import EmailDigestTarget
-from bot.workspaces.telegram.digest_target import TelegramDigestTarget
 from knowledge.embeddings import Embedder
 from scheduler.digests import DigestRunner
 from scheduler.leader import LOCK_NAME, AdvisoryLockLeadership, Leadership, SingleInstance
@@ -23,6 +22,9 @@ from storage import digest_runs
 from storage.database import Database
 from storage.digest_delivery import PartLog
 from storage.digest_runs import Subscription
+
+if TYPE_CHECKING:  # python-telegram-bot loads only when a team bot is configured
+    from telegram import Bot as TelegramBot
 
 SlackTargetFor = Callable[[str], DigestTarget]
 TargetMaker = Callable[[str], DigestTarget]
@@ -91,6 +93,8 @@ def build_digest_scheduler(
     others: dict[str, TargetMaker] = {}
     progress = PartLog(db, clock)
     if telegram_bot is not None:
+        from bot.workspaces.telegram.digest_target import TelegramDigestTarget
+
         others["telegram"] = lambda chat: TelegramDigestTarget(telegram_bot, int(chat), progress)
     if settings.digest_email is not None:
         mail = settings.digest_email

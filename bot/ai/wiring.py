@@ -6,8 +6,6 @@ from typing import TYPE_CHECKING
 
 from bot.ai.local_drafter import LocalDrafter
 from bot.ai.local_summarizer import LocalSummarizer
-from bot.ai.openai_drafter import OpenAIDrafter
-from bot.ai.openai_summarizer import OpenAISummarizer
 from bot.ai.triage import LocalTriager
 from bot.config import Settings, StoreConfig
 from bot.domain.model import Store
@@ -80,6 +78,8 @@ def build_drafter(settings: Settings) -> Drafter:
     client = _openai_client(settings)
     if client is None:
         return local
+    from bot.ai.openai_drafter import OpenAIDrafter  # the SDK loads only with a key
+
     return OpenAIDrafter(
         client,
         config.model,
@@ -99,6 +99,8 @@ def build_summarizer(settings: Settings, embedder: Embedder) -> Summarizer:
     client = _openai_client(settings)
     if client is None:
         return local
+    from bot.ai.openai_summarizer import OpenAISummarizer
+
     return OpenAISummarizer(
         client,
         config.model,

@@ -19,6 +19,7 @@ from bot.services.messagebus import MessageBus
 from bot.services.rate_limit import RateLimiter
 from bot.workspaces.slack.api import SlackApi
 from bot.workspaces.slack.app import SlackDirectory, build_slack_app
+from bot.workspaces.slack.digest_target import SlackDigestTarget
 from bot.workspaces.slack.mirror import SlackMirror, target_name
 from bot.workspaces.slack.slash_commands import register_slash_commands, store_channels
 from storage.database import Database
@@ -106,6 +107,12 @@ class SlackWiring:
             store_by_channel=store_channels(self._targets),
         )
         return app
+
+    def http_routes(self, app: AsyncApp) -> Callable[[web.Application], None]:
+        return slack_http_routes(app)
+
+    def digest_target(self, channel: str) -> SlackDigestTarget:
+        return SlackDigestTarget(self.client, channel)
 
     async def run_socket_mode(self, app: AsyncApp, stop: asyncio.Event) -> None:
         """Socket Mode: no public URL; Slack delivers over a websocket we open."""
