@@ -59,16 +59,54 @@ class OutboxWorker:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            # Cleared before claiming: a wake-up that arrives while we work is not lost.
-            self._wake.clear()
-            try:
-                processed = await self.run_once()
-            except Exception:
-                logger.exception("outbox worker cycle failed; retrying after a pause")
-                processed = 0
-            if processed == 0:
-                await self._sleep(stop)
+        """Keep every slot busy: a freed slot claims the next due row at once.
+
+        Rows are not claimed in batches that must all finish first, so one slow platform
+        call never holds back replies that are due meanwhile. On stop, rows in hand finish.
+        """
+        running: set[asyncio.Task[None]] = set()
+        in_flight: set[int] = set()
+        heartbeat = asyncio.create_task(self._heartbeat(in_flight, until=stop))
+        try:
+            while not stop.is_set():
+                # Cleared before claiming: a wake-up that arrives while we work is not lost.
+                self._wake.clear()
+                free = self._settings.concurrency - len(running)
+                wanted = min(free, self._settings.batch_size)
+                claimed = await self._claim_safely(wanted) if wanted > 0 else []
+                for item in claimed:
+                    in_flight.add(item.id)
+                    task = asyncio.create_task(self._guarded(item, in_flight))
+                    running.add(task)
+                    task.add_done_callback(self._slot_freed(running))
+                if wanted == 0 or len(claimed) < wanted:
+                    await self._sleep(stop)  # a freed slot, a new row or the poll wakes us
+        finally:
+            await asyncio.gather(*running, return_exceptions=True)
+            heartbeat.cancel()
+            await asyncio.gather(heartbeat, return_exceptions=True)
+
+    def _slot_freed(self, running: set[asyncio.Task[None]]) -> Callable[[asyncio.Task[None]], None]:
+        def freed(task: asyncio.Task[None]) -> None:
+            running.discard(task)
+            self._wake.set()
+
+        return freed
+
+    async def _claim_safely(self, limit: int) -> list[OutboxItem]:
+        try:
+            return await self._claim(limit)
+        except Exception:
+            logger.exception("outbox claim failed; retrying after a pause")
+            return []
+
+    async def _claim(self, limit: int) -> list[OutboxItem]:
+        async with self._uow_factory() as uow:
+            items = await uow.repo.claim_outbox(
+                self._worker_id, limit, self._settings.lease_seconds
+            )
+            await uow.commit()
+        return items
 
     async def _sleep(self, stop: asyncio.Event) -> None:
         waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
@@ -81,12 +119,8 @@ class OutboxWorker:
                 waiter.cancel()
 
     async def run_once(self) -> int:
-        """Claim and process one batch; returns how many rows were claimed."""
-        async with self._uow_factory() as uow:
-            items = await uow.repo.claim_outbox(
-                self._worker_id, self._settings.batch_size, self._settings.lease_seconds
-            )
-            await uow.commit()
+        """Claim one batch and finish it; returns how many rows were claimed (tests, CLI)."""
+        items = await self._claim(self._settings.batch_size)
         if items:
             in_flight = {item.id for item in items}
             heartbeat = asyncio.create_task(self._heartbeat(in_flight))
@@ -97,14 +131,17 @@ class OutboxWorker:
                 await asyncio.gather(heartbeat, return_exceptions=True)
         return len(items)
 
-    async def _heartbeat(self, in_flight: set[int]) -> None:
-        """Renew the lease of rows still in hand, so a slow batch is not taken over.
+    async def _heartbeat(self, in_flight: set[int], until: asyncio.Event | None = None) -> None:
+        """Renew the lease of rows still in hand, so a slow row is not taken over.
 
         Only a worker that stops renewing (it died) loses its rows to another instance.
+        Without `until`, it ends when the rows in hand are done.
         """
         lease = self._settings.lease_seconds
-        while in_flight:
+        while in_flight or (until is not None and not until.is_set()):
             await asyncio.sleep(lease / 3)
+            if not in_flight:
+                continue
             try:
                 async with self._uow_factory() as uow:
                     await uow.repo.extend_outbox_lease(self._worker_id, sorted(in_flight), lease)

@@ -380,3 +380,52 @@ async def test_two_workers_drafting_one_message_leave_one_draft_and_a_finished_r
     (row,) = await all_rows(db)
     assert row.status == "sent"  # not put back in the queue by the late worker
     assert await draft_count(db) == 1
+
+
+class FirstDraftSlow:
+    """The first draft hangs until released; every later one answers at once."""
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def draft(self, request: DraftRequest) -> DraftProposal:
+        if not self.started.is_set():
+            self.started.set()
+            await asyncio.wait_for(self.release.wait(), timeout=10)
+        return DraftProposal(text=None, note="no knowledge")
+
+
+async def test_a_slow_row_does_not_hold_back_rows_that_come_due_after_it(db, clock):
+    """A freed slot claims the next row at once: no batch waits for its slowest member."""
+    drafter = FirstDraftSlow()
+    core = bootstrap(
+        uow_factory=unit_of_work_factory(db, clock, MAX_ATTEMPTS),
+        clock=clock,
+        retriever=NoKnowledge(),
+        drafter=drafter,
+        channel_for=lambda _account: None,
+        worker_id=WORKER_ID,
+        worker_settings=WorkerSettings(poll_seconds=0.05, concurrency=4),
+    )
+    stop = asyncio.Event()
+    await receive(core, "m-slow", "c-1")
+    running = asyncio.create_task(core.worker.run(stop))
+    try:
+        await asyncio.wait_for(drafter.started.wait(), timeout=10)
+        await receive(core, "m-quick", "c-2")
+        core.worker.wake()
+
+        async def quick_drafted() -> bool:
+            return await draft_count(db) == 1
+
+        await eventually(quick_drafted)
+        assert not drafter.release.is_set()  # the slow one is still in hand
+        statuses = [row.status for row in await all_rows(db)]
+        assert statuses == ["sending", "sent"]
+    finally:
+        drafter.release.set()
+        stop.set()
+        await asyncio.wait_for(running, timeout=10)
+    assert [row.status for row in await all_rows(db)] == ["sent", "sent"]
+    assert await draft_count(db) == 2
