@@ -15,6 +15,7 @@ from bot.domain.model import (
     ConversationStatus,
     Customer,
     CustomerIdentity,
+    Direction,
     Draft,
     DraftStatus,
     Message,
@@ -129,6 +130,18 @@ class SqlRepository:
                 .order_by(Message.created_at, Message.id)  # type: ignore[arg-type]
             )
         )
+
+    async def count_messages(self, conversation_id: str, direction: Direction) -> int:
+        """One indexed count: intake must not load a long conversation to number a message."""
+        counted = await self.session.scalar(
+            select(func.count())
+            .select_from(Message)
+            .where(
+                Message.conversation_id == conversation_id,  # type: ignore[arg-type]
+                Message.direction == direction,  # type: ignore[arg-type]
+            )
+        )
+        return int(counted or 0)
 
     async def message_has_draft(self, message_id: str) -> bool:
         found = await self.session.scalar(

@@ -97,8 +97,8 @@ async def receive_customer_message(
         elif conversation.status == ConversationStatus.WAITING:
             conversation.status = ConversationStatus.OPEN
         conversation.updated_at = now
-        earlier = [] if opened else await uow.repo.conversation_messages(conversation.id)
-        customer_messages = 1 + sum(m.direction == Direction.IN for m in earlier)
+        earlier = 0 if opened else await uow.repo.count_messages(conversation.id, Direction.IN)
+        customer_messages = 1 + earlier
 
         message = Message(
             id=new_id(),
