@@ -15,7 +15,6 @@ item left `posting` for over an hour could appear twice: the outbox gives up lon
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 from collections.abc import Mapping
@@ -26,8 +25,8 @@ from bot.ports import Clock, OutboxItem
 from bot.workspaces.actor_names import actor_display_name
 from bot.workspaces.lark import cards
 from bot.workspaces.lark.api import LarkApi
-from storage import lark_state, views
-from storage import outbox as outbox_rows
+from bot.workspaces.thread_sync import DRAFT, EVENT, MESSAGE, ThreadSync, Timeline
+from storage import lark_state
 from storage import workspace_posts as wp
 from storage.database import Database
 
@@ -99,19 +98,17 @@ class LarkMirror:
         self._clock = clock
         self._groups = groups
         self._member_names = member_names
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._threads = ThreadSync(db, clock)
 
     # --- TopicHandler -----------------------------------------------------------------------
 
     async def deliver(self, item: OutboxItem) -> None:
         if item.conversation_id is not None and item.store_id in self._groups:
             await self.sync(item.store_id, item.conversation_id)
-        async with self._db.write_sessions() as session, session.begin():
-            await outbox_rows.mark_sent(session, item.id, self._clock.now())
+        await self._threads.done(item)
 
     async def give_up(self, item: OutboxItem, error: str) -> None:
-        async with self._db.write_sessions() as session, session.begin():
-            await outbox_rows.mark_dead(session, item.id, now=self._clock.now(), error=error)
+        await self._threads.dead(item, error)
 
     # --- groups -----------------------------------------------------------------------------
 
@@ -119,42 +116,32 @@ class LarkMirror:
         group = self._groups[store_id]
         if group.chat_id is not None:
             return group.chat_id
-        known = await lark_state.chat_of(self._db, store_id)
-        if known is not None:
-            return known
-        async with self._locks.setdefault(f"chat:{store_id}", asyncio.Lock()):
-            known = await lark_state.chat_of(self._db, store_id)
-            if known is not None:
-                return known
+
+        async def create() -> str:
             # The uuid makes a repeated creation (after a lost answer) return the same group.
             uuid = "sd-chat-" + hashlib.sha256(store_id.encode()).hexdigest()[:32]
             chat_id = await self._api.create_chat(group.name, list(group.members), uuid)
             return await lark_state.remember_chat(self._db, store_id, chat_id, self._clock.now())
 
+        return await self._threads.created_once(
+            f"chat:{store_id}", lambda: lark_state.chat_of(self._db, store_id), create
+        )
+
     # --- sync -------------------------------------------------------------------------------
 
     async def sync(self, store_id: str, conversation_id: str) -> None:
-        lock = self._locks.setdefault(conversation_id, asyncio.Lock())
-        async with lock:
-            await self._sync_locked(store_id, conversation_id)
-        if not lock.locked():
-            self._locks.pop(conversation_id, None)
+        await self._threads.one_at_a_time(
+            conversation_id, lambda: self._sync_locked(store_id, conversation_id)
+        )
 
     async def _sync_locked(self, store_id: str, conversation_id: str) -> None:
         group = self._groups[store_id]
-        async with self._db.read_sessions() as session:
-            detail = await views.conversation_detail(session, conversation_id)
-            if detail is None:
-                return
-            drafts = await views.conversation_drafts(session, conversation_id)
+        snapshot = await self._threads.snapshot(conversation_id)
+        if snapshot is None:
+            return
+        detail, drafts = snapshot.detail, snapshot.drafts
         chat_id = await self.chat_of(store_id)
-        target = target_name(store_id)
-        async with self._db.write_sessions() as session, session.begin():
-            thread = await wp.get_thread(session, target, conversation_id)
-            if thread is None:
-                thread = await wp.open_thread(
-                    session, target, conversation_id, chat_id, self._clock.now()
-                )
+        thread = await self._threads.thread(target_name(store_id), conversation_id, chat_id)
         root = Item("parent", card=cards.root_card(detail["conversation"], group.name))
         if thread.parent_ts is None:
             root_id = await self._post_once(thread, root, reply_to=None)
@@ -162,8 +149,7 @@ class LarkMirror:
                 await wp.set_parent(session, thread, root_id)
         else:
             root_id = thread.parent_ts
-        async with self._db.read_sessions() as session:
-            posted = await wp.posts(session, thread)
+        posted = await self._threads.posted(thread)
         for item in [root, *self._items(detail, drafts, store_id)]:
             existing = posted.get(item.key)
             if existing is not None and existing.status == wp.POSTED:
@@ -214,27 +200,26 @@ class LarkMirror:
     ) -> list[Item]:
         conversation = detail["conversation"]
         customer = conversation["customer_name"]
-        timeline: list[tuple[str, int, Item]] = []
+        timeline: Timeline[Item] = Timeline()
         own = source_prefix(store_id)
         for message in detail["messages"]:
             if (message.get("source_ref") or "").startswith(own):
                 continue  # a member wrote it in this very thread: already there
             author = self._name(message["author_id"], customer)
             card = cards.message_card(message, customer, author)
-            timeline.append((message["created_at"], 0, Item(f"msg:{message['id']}", card=card)))
+            timeline.add(message["created_at"], MESSAGE, Item(f"msg:{message['id']}", card=card))
         for draft in drafts:
             if draft["status"] == "discarded" and not draft["confident"]:
                 continue
             card = cards.draft_card(draft, conversation["id"], self._decision(draft, customer))
-            timeline.append((draft["created_at"], 1, Item(f"draft:{draft['id']}", card=card)))
+            timeline.add(draft["created_at"], DRAFT, Item(f"draft:{draft['id']}", card=card))
         for event in detail["events"]:
             if event["kind"] not in SHOWN_EVENTS:
                 continue
             line = cards.event_text(event, self._name(event["actor"], customer))
             if line is not None:
-                timeline.append((event["at"], 2, Item(f"event:{event['seq']}", text=line)))
-        timeline.sort(key=lambda entry: (entry[0], entry[1]))
-        return [item for _at, _order, item in timeline]
+                timeline.add(event["at"], EVENT, Item(f"event:{event['seq']}", text=line))
+        return timeline.items()
 
     def _decision(self, draft: Mapping[str, Any], customer: str) -> str | None:
         if draft["status"] == "pending":

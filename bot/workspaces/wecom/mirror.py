@@ -17,7 +17,6 @@ is sent again once its claim is old (rare duplicate, never a loss). Cards and no
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -28,10 +27,10 @@ import aiohttp
 
 from bot.ports import Clock, DeliveryError, OutboxItem
 from bot.workspaces.actor_names import actor_display_name
+from bot.workspaces.thread_sync import DRAFT, EVENT, MESSAGE, ThreadSync, Timeline
 from bot.workspaces.wecom import render
 from bot.workspaces.wecom.api import RATE_LIMIT_ERRCODES, WeComApi, WeComError
-from storage import outbox as outbox_rows
-from storage import views, wecom_state
+from storage import wecom_state
 from storage import workspace_posts as wp
 from storage.database import Database
 
@@ -94,7 +93,7 @@ class WeComMirror:
         self._member_names = member_names
         self._rate_limit_wait = rate_limit_retry_seconds
         self._in_flight_seconds = in_flight_seconds
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._threads = ThreadSync(db, clock)
 
     # --- TopicHandler -----------------------------------------------------------------------
 
@@ -104,40 +103,27 @@ class WeComMirror:
             await self._call("message/send", self._text_to(notice["touser"], notice["text"]))
         elif item.conversation_id is not None and item.store_id in self._groups:
             await self.sync(item.store_id, item.conversation_id)
-        async with self._db.write_sessions() as session, session.begin():
-            await outbox_rows.mark_sent(session, item.id, self._clock.now())
+        await self._threads.done(item)
 
     async def give_up(self, item: OutboxItem, error: str) -> None:
-        async with self._db.write_sessions() as session, session.begin():
-            await outbox_rows.mark_dead(session, item.id, now=self._clock.now(), error=error)
+        await self._threads.dead(item, error)
 
     # --- sync -------------------------------------------------------------------------------
 
     async def sync(self, store_id: str, conversation_id: str) -> None:
-        lock = self._locks.setdefault(conversation_id, asyncio.Lock())
-        async with lock:
-            await self._sync_locked(store_id, conversation_id)
-        if not lock.locked():
-            self._locks.pop(conversation_id, None)
+        await self._threads.one_at_a_time(
+            conversation_id, lambda: self._sync_locked(store_id, conversation_id)
+        )
 
     async def _sync_locked(self, store_id: str, conversation_id: str) -> None:
         group = self._groups[store_id]
-        async with self._db.read_sessions() as session:
-            detail = await views.conversation_detail(session, conversation_id)
-            if detail is None:
-                return
-            drafts = await views.conversation_drafts(session, conversation_id)
+        snapshot = await self._threads.snapshot(conversation_id)
+        if snapshot is None:
+            return
         chat_id = await self._chat(store_id, group)
-        target = target_name(store_id)
-        async with self._db.write_sessions() as session, session.begin():
-            thread = await wp.get_thread(session, target, conversation_id)
-            if thread is None:
-                thread = await wp.open_thread(
-                    session, target, conversation_id, chat_id, self._clock.now()
-                )
-        async with self._db.read_sessions() as session:
-            posted = await wp.posts(session, thread)
-        for item in self._items(detail, drafts, group):
+        thread = await self._threads.thread(target_name(store_id), conversation_id, chat_id)
+        posted = await self._threads.posted(thread)
+        for item in self._items(snapshot.detail, snapshot.drafts, group):
             existing = posted.get(item.key)
             if existing is not None and existing.status == wp.POSTED:
                 if item.card is not None and existing.content_hash != item.content_hash:
@@ -148,14 +134,8 @@ class WeComMirror:
     async def _chat(self, store_id: str, group: StoreGroup) -> str:
         if group.chat_id is not None:
             return group.chat_id
-        known = await wecom_state.chat_of(self._db, store_id)
-        if known is not None:
-            return known
-        lock = self._locks.setdefault(f"chat:{store_id}", asyncio.Lock())
-        async with lock:
-            known = await wecom_state.chat_of(self._db, store_id)
-            if known is not None:
-                return known
+
+        async def create() -> str:
             body: dict[str, Any] = {"name": render.fit(group.name, 50), "userlist": group.members}
             if group.owner:
                 body["owner"] = group.owner
@@ -163,6 +143,10 @@ class WeComMirror:
             return await wecom_state.remember_chat(
                 self._db, store_id, str(answer["chatid"]), self._clock.now()
             )
+
+        return await self._threads.created_once(
+            f"chat:{store_id}", lambda: wecom_state.chat_of(self._db, store_id), create
+        )
 
     # --- posting ----------------------------------------------------------------------------
 
@@ -283,13 +267,13 @@ class WeComMirror:
     ) -> list[Item]:
         conversation = detail["conversation"]
         conversation_id, customer = conversation["id"], conversation["customer_name"]
-        timeline: list[tuple[str, int, Item]] = []
+        timeline: Timeline[Item] = Timeline()
         sent_text = {m["id"]: m["text"] for m in detail["messages"] if m["direction"] == "out"}
         for message in detail["messages"]:
             who = customer if message["direction"] == "in" else None
             who = who or self._name(message["author_id"], customer)
             text = render.message_text(message, conversation_id, who)
-            timeline.append((message["created_at"], 0, Item(f"msg:{message['id']}", text)))
+            timeline.add(message["created_at"], MESSAGE, Item(f"msg:{message['id']}", text))
         status_line = None
         for event in detail["events"]:
             if event["kind"] not in SHOWN_EVENTS:
@@ -297,7 +281,7 @@ class WeComMirror:
             actor = self._name(event["actor"], customer)
             line = render.event_text(event, conversation_id, actor)
             if line is not None:
-                timeline.append((event["at"], 2, Item(f"event:{event['seq']}", line)))
+                timeline.add(event["at"], EVENT, Item(f"event:{event['seq']}", line))
                 if event["kind"] in STATUS_EVENTS:
                     status_line = line.split(" ", 1)[1]
         for draft in drafts:
@@ -305,7 +289,7 @@ class WeComMirror:
                 continue
             at = draft["created_at"]
             text = render.draft_text(draft, conversation_id)
-            timeline.append((at, 1, Item(f"draft:{draft['id']}", text)))
+            timeline.add(at, DRAFT, Item(f"draft:{draft['id']}", text))
             if not group.card_to:
                 continue
             decided = None
@@ -314,10 +298,9 @@ class WeComMirror:
                 who = self._name(draft["decided_by"], customer)
                 decided = render.decided_label(draft, edited, who)
             card = render.card(draft, conversation, group.name, status_line)
-            timeline.append((at, 1, Item(f"card:{draft['id']}", card=card, decided=decided)))
-        timeline.sort(key=lambda entry: (entry[0], entry[1]))
+            timeline.add(at, DRAFT, Item(f"card:{draft['id']}", card=card, decided=decided))
         header = Item("header", render.header_text(conversation, group.name))
-        return [header, *(item for _at, _order, item in timeline)]
+        return [header, *timeline.items()]
 
 
 class _Answered(Exception):

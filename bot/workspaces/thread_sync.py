@@ -1,0 +1,103 @@
+"""What every workspace mirror does around its platform calls.
+
+Lark, WeCom and Telegram differ in how they post, but not in the bookkeeping: one sync of
+a conversation at a time in this process, the conversation read once per sync, its thread
+row opened once, the outbox row closed or dead-lettered, and the timeline ordered the same
+way (at one instant: messages, then drafts, then events).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from bot.ports import Clock, OutboxItem
+from storage import outbox as outbox_rows
+from storage import views
+from storage import workspace_posts as wp
+from storage.database import Database
+
+T = TypeVar("T")
+
+MESSAGE, DRAFT, EVENT = 0, 1, 2  # the order of things that happened at the same instant
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A conversation as one sync shows it."""
+
+    detail: dict[str, Any]
+    drafts: list[dict[str, Any]]
+
+
+@dataclass
+class Timeline(Generic[T]):
+    """A thread's items in the order they happened."""
+
+    _entries: list[tuple[str, int, T]] = field(default_factory=list)
+
+    def add(self, at: str, kind: int, item: T) -> None:
+        self._entries.append((at, kind, item))
+
+    def items(self) -> list[T]:
+        return [item for _at, _kind, item in sorted(self._entries, key=lambda e: (e[0], e[1]))]
+
+
+class ThreadSync:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def one_at_a_time(self, key: str, work: Callable[[], Awaitable[None]]) -> None:
+        """Two syncs of one conversation in this process would post the same item twice."""
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            await work()
+        if not lock.locked():
+            self._locks.pop(key, None)
+
+    async def snapshot(self, conversation_id: str) -> Snapshot | None:
+        async with self._db.read_sessions() as session:
+            detail = await views.conversation_detail(session, conversation_id)
+            if detail is None:
+                return None
+            drafts = await views.conversation_drafts(session, conversation_id)
+        return Snapshot(detail, list(drafts))
+
+    async def thread(self, target: str, conversation_id: str, channel: str) -> wp.ThreadRef:
+        async with self._db.write_sessions() as session, session.begin():
+            thread = await wp.get_thread(session, target, conversation_id)
+            if thread is None:
+                thread = await wp.open_thread(
+                    session, target, conversation_id, channel, self._clock.now()
+                )
+        return thread
+
+    async def posted(self, thread: wp.ThreadRef) -> dict[str, wp.PostRef]:
+        async with self._db.read_sessions() as session:
+            return dict(await wp.posts(session, thread))
+
+    async def done(self, item: OutboxItem) -> None:
+        async with self._db.write_sessions() as session, session.begin():
+            await outbox_rows.mark_sent(session, item.id, self._clock.now())
+
+    async def dead(self, item: OutboxItem, error: str) -> None:
+        async with self._db.write_sessions() as session, session.begin():
+            await outbox_rows.mark_dead(session, item.id, now=self._clock.now(), error=error)
+
+    async def created_once(
+        self,
+        key: str,
+        find: Callable[[], Awaitable[str | None]],
+        create: Callable[[], Awaitable[str]],
+    ) -> str:
+        """A group or topic made on demand: looked up, else created by one caller only."""
+        known = await find()
+        if known is not None:
+            return known
+        async with self._locks.setdefault(key, asyncio.Lock()):
+            known = await find()
+            return known if known is not None else await create()
