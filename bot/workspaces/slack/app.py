@@ -126,21 +126,30 @@ def build_slack_app(
         message = body.get("message") or {}
         return channel, body["user"]["id"], message.get("thread_ts") or message.get("ts")
 
-    @app.action(blocks.APPROVE)
-    async def approve(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ack()
-        found = await draft_conversation(action["value"])
+    async def on_draft(
+        body: dict[str, Any],
+        draft_id: str,
+        action_name: str,
+        command: Callable[[str, str], commands.Command],
+    ) -> None:
+        """A button on a draft card: refused in a client channel, else run as the presser."""
+        found = await draft_conversation(draft_id)
         if found is None or await refuse_in_client_channel(
-            body, found["conversation_id"], "approve"
+            body, found["conversation_id"], action_name
         ):
             return
         channel, user, thread_ts = where(body)
         await run(
-            commands.ApproveDraft(action["value"], await directory.resolve(user, api)),
+            command(draft_id, await directory.resolve(user, api)),
             channel=channel,
             user=user,
             thread_ts=thread_ts,
         )
+
+    @app.action(blocks.APPROVE)
+    async def approve(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        await on_draft(body, action["value"], "approve", commands.ApproveDraft)
 
     @app.action(blocks.EDIT)
     async def edit(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -200,18 +209,7 @@ def build_slack_app(
     @app.action(blocks.CANCEL_AUTO)
     async def cancel_auto(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
-        found = await draft_conversation(action["value"])
-        if found is None or await refuse_in_client_channel(
-            body, found["conversation_id"], "cancel_auto_send"
-        ):
-            return
-        channel, user, thread_ts = where(body)
-        await run(
-            commands.CancelAutoSend(action["value"], await directory.resolve(user, api)),
-            channel=channel,
-            user=user,
-            thread_ts=thread_ts,
-        )
+        await on_draft(body, action["value"], "cancel_auto_send", commands.CancelAutoSend)
 
     @app.action(blocks.TAKE_OVER)
     async def take_over(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
