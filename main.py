@@ -442,7 +442,9 @@ async def start_app(
     )
 
     stop_event = asyncio.Event()
-    knowledge_base = KnowledgeBase(db, retriever, clock)
+    knowledge_base = KnowledgeBase(
+        db, retriever, clock, uow_factory, listeners=[feed.notify, lambda _e: core.worker.wake()]
+    )
     auth = ConsoleAuth(
         secret_key(settings, data_dir),
         member_tokens(settings),
