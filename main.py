@@ -472,7 +472,7 @@ async def start_app(
     if settings.console.demo_sign_in:
         contributors.append(demo_marketplace_routes(webhook_accounts))
     if slack is not None:
-        slack_app = slack.bolt_app(core.bus, db, clock)
+        slack_app = slack.bolt_app(core.bus, db, clock, knowledge_base)
         if slack.app_token is None:
             contributors.append(slack_http_routes(slack_app))
     closers: list[Callable[[], Awaitable[None]]] = []

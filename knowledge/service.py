@@ -299,6 +299,15 @@ class KnowledgeBase:
             await uow.commit()
         self._notify(uow.events)
 
+    async def decidable(self, member: Member, proposal_id: str) -> dict[str, Any]:
+        """The open proposal `member` may decide, before a surface asks them for the text
+        (an edit modal): refusals are audited and decided proposals say so, as on accept."""
+        found = await self.proposal(proposal_id)
+        await self._authorize_decision(member, found)
+        if found["status"] != ProposalStatus.OPEN.value:
+            raise already_decided(found)
+        return found
+
     async def _authorize_decision(self, member: Member, found: dict[str, Any]) -> None:
         """Only the store's leads decide; a refusal is evidence, like any refused button."""
         if member.can(Action.MANAGE_KNOWLEDGE, found["store_id"]):
