@@ -481,7 +481,7 @@ async def start_app(
         contributors.append(store_bots.routes())
         closers.append(store_bots.close)
     if team_telegram is not None:
-        await team_telegram.start(settings, core.bus, db, clock)
+        await team_telegram.start(settings, core.bus, db, clock, knowledge_base)
         contributors.append(team_telegram.routes())
         closers.append(team_telegram.close)
     if lark is not None:

@@ -6,6 +6,7 @@ same card here, so the suggestion a lead sees in a thread is the one the console
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,30 @@ class ProposalCard:
     @property
     def open(self) -> bool:
         return self.status == ProposalStatus.OPEN.value
+
+
+def source_line(card: ProposalCard) -> str:
+    if card.article_id is None:
+        return "no article matched: accepting creates a new one"
+    title = card.article_title or card.article_id
+    return f"{title} ({card.article_id} v{card.article_version})"
+
+
+def target_line(card: ProposalCard) -> str:
+    if card.article_id is None:
+        return "a new article, version 1"
+    return f"version {card.next_version} of {card.article_id}"
+
+
+def decision_text(card: ProposalCard, names: Mapping[str, str]) -> str:
+    who = names.get(card.decided_by or "", card.decided_by or "someone")
+    if card.status == "accepted":
+        return (
+            f"✅ Accepted by {who}: {card.result_article_id} version {card.result_version} "
+            "is now active"
+        )
+    note = f" ({card.decision_note})" if card.decision_note else ""
+    return f"❌ Rejected by {who}{note}"
 
 
 def suggestion(proposal: dict[str, Any], article: ArticleRecord | None) -> dict[str, str]:

@@ -69,6 +69,7 @@ async def submit(app, http, user: str, callback_id: str, metadata: str, block: s
 async def edit_draft_into_a_proposal(app, http, slack, message_id: str) -> dict:
     """Ana edits the returns draft before sending it; the proposal card appears."""
     await post_webhook(http, app.base_url, webhook_body(message_id, "How do I return an item?"))
+    await wait_until(lambda: slack_e2e.buttons_ready(slack, STORE_CHANNEL), within=30)
     card = await wait_for_card(slack)
     draft_id = buttons(card)[blocks.EDIT]
     [(draft_text,)] = await query(app, f"SELECT text FROM drafts WHERE id = '{draft_id}'")
@@ -79,7 +80,7 @@ async def edit_draft_into_a_proposal(app, http, slack, message_id: str) -> dict:
         blocks.EDIT_INPUT_ACTION, draft_text.replace(OLD, NEW),
     )  # fmt: skip
     assert status == 200, body
-    await wait_until(lambda: kb_card(slack) is not None and bool(buttons(kb_card(slack))))
+    await wait_until(lambda: bool(buttons(kb_card(slack) or {"blocks": []})), within=30)
     found = kb_card(slack)
     assert found is not None
     return found

@@ -25,7 +25,7 @@ from bot.workspaces.slack.blocks import (
     _serialize,
     _truncate,
 )
-from knowledge.proposal_cards import ProposalCard
+from knowledge.proposal_cards import ProposalCard, decision_text, source_line, target_line
 
 KB_ACCEPT = "sd_kb_accept"
 KB_EDIT = "sd_kb_edit"
@@ -38,19 +38,6 @@ KB_NOTE_BLOCK = "sd_kb_note"
 KB_NOTE_ACTION = "sd_kb_note_value"
 KB_ACTIONS_BLOCK = "sd_kb_actions"
 DIFF_LIMIT = 2500
-
-
-def source_line(card: ProposalCard) -> str:
-    if card.article_id is None:
-        return "no article matched: accepting creates a new one"
-    title = card.article_title or card.article_id
-    return f"{title} ({card.article_id} v{card.article_version})"
-
-
-def target_line(card: ProposalCard) -> str:
-    if card.article_id is None:
-        return "a new article, version 1"
-    return f"version {card.next_version} of {card.article_id}"
 
 
 def proposal_card(card: ProposalCard, *, interactive: bool, names: dict[str, str]) -> Rendered:
@@ -85,17 +72,6 @@ def proposal_card(card: ProposalCard, *, interactive: bool, names: dict[str, str
             )
         )
     return _fallback(fallback), _serialize(blocks)
-
-
-def decision_text(card: ProposalCard, names: dict[str, str]) -> str:
-    who = names.get(card.decided_by or "", card.decided_by or "someone")
-    if card.status == "accepted":
-        return (
-            f"✅ Accepted by {who}: {card.result_article_id} version {card.result_version} "
-            "is now active"
-        )
-    note = f" ({card.decision_note})" if card.decision_note else ""
-    return f"❌ Rejected by {who}{note}"
 
 
 def edit_modal(proposal_id: str, title: str, body: str) -> dict[str, Any]:
