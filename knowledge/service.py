@@ -23,7 +23,7 @@ from bot.domain.permissions import Action, Member
 from bot.ports import Clock, KnowledgeHit, KnowledgeScope
 from bot.services.actions import authorize_or_audit
 from knowledge.articles import ArticleRecord, Status, question_slug
-from knowledge.index import KnowledgeIndex
+from knowledge.index import ChunkProgress, KnowledgeIndex
 from knowledge.proposal_cards import suggestion
 from storage import knowledge as rows
 from storage.database import Database
@@ -83,9 +83,13 @@ class KnowledgeBase:
     # --- importing ----------------------------------------------------------------------
 
     async def import_articles(
-        self, articles: Sequence[ArticleRecord], actor: str = SYSTEM_ACTOR
+        self,
+        articles: Sequence[ArticleRecord],
+        actor: str = SYSTEM_ACTOR,
+        progress: ChunkProgress | None = None,
     ) -> ImportReport:
-        """Save new content as new versions (unchanged content is a no-op) and index it."""
+        """Save new content as new versions (unchanged content is a no-op) and index it;
+        `progress(done, total)` follows the chunks through embedding and indexing."""
         report = ImportReport()
         async with self._uow_factory() as uow:
             saved = await rows.save_articles(uow.session, articles, self._clock.now())
@@ -95,7 +99,7 @@ class KnowledgeBase:
                 await self._audit_change(uow, record, actor, "import")
             await uow.commit()
         active = [r for r in report.created if r.status == Status.ACTIVE]
-        report.embedded = await self._index.apply(active) if active else 0
+        report.embedded = await self._index.apply(active, progress=progress) if active else 0
         return report
 
     # --- editing ------------------------------------------------------------------------
