@@ -28,6 +28,7 @@ from knowledge.proposal_cards import suggestion
 from storage import knowledge as rows
 from storage.database import Database
 from storage.orm import audit_events, knowledge_proposals, messages, stores
+from storage.repository import load_member
 from storage.uow import SqlUnitOfWork
 
 GAP_SCAN = 300  # most recent unconfident drafts looked at per request
@@ -302,6 +303,13 @@ class KnowledgeBase:
             self._cards_follow(uow, found)
             await uow.commit()
         self._notify(uow.events)
+
+    async def member(self, member_id: str) -> Member:
+        """Who is deciding, with their roles; someone outside the team has none, so they
+        are refused (and the refusal audited) like anyone without the right."""
+        async with self._db.read_sessions() as session:
+            found = await load_member(session, member_id)
+        return found or Member(id=member_id, name=member_id, roles={})
 
     async def decidable(self, member: Member, proposal_id: str) -> dict[str, Any]:
         """The open proposal `member` may decide, before a surface asks them for the text

@@ -21,7 +21,6 @@ from bot.workspaces.slack.api import SlackApi
 from bot.workspaces.slack.app import SlackDirectory
 from knowledge.service import KnowledgeBase
 from storage.database import Database
-from storage.repository import load_member
 
 
 def register_knowledge_actions(
@@ -34,11 +33,7 @@ def register_knowledge_actions(
     directory: SlackDirectory,
 ) -> None:
     async def member_of(user: str) -> Member:
-        member_id = await directory.resolve(user, api)
-        async with db.read_sessions() as session:
-            member = await load_member(session, member_id)
-        # Someone outside the team acts with no role: refused, and the refusal audited.
-        return member or Member(id=member_id, name=member_id, roles={})
+        return await kb.member(await directory.resolve(user, api))
 
     def where(body: dict[str, Any]) -> tuple[str, str, str | None]:
         channel = (body.get("channel") or {}).get("id", "")

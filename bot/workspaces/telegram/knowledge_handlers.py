@@ -12,10 +12,8 @@ from typing import TYPE_CHECKING
 from telegram import CallbackQuery, Message, ReplyParameters
 
 from bot.domain.errors import DomainError, NotAuthorized
-from bot.domain.permissions import Member
 from bot.workspaces.telegram import render
 from bot.workspaces.telegram.callback_data import ButtonData, Press
-from storage.repository import load_member
 
 if TYPE_CHECKING:
     from bot.workspaces.telegram.handlers import TeamContext
@@ -34,13 +32,6 @@ def refusal_text(refusal: DomainError) -> str:
     return f"{prefix}{refusal}"
 
 
-async def member_of(ctx: TeamContext, user_id: int) -> Member:
-    member_id = await ctx.actor(user_id)
-    async with ctx.db.read_sessions() as session:
-        member = await load_member(session, member_id)
-    return member or Member(id=member_id, name=member_id, roles={})
-
-
 async def on_knowledge_press(
     ctx: TeamContext, query: CallbackQuery, data: ButtonData, message: Message
 ) -> None:
@@ -50,7 +41,7 @@ async def on_knowledge_press(
     if data.press == Press.KB_EDIT:
         await query.answer(KB_EDIT_HINT[:ALERT_LIMIT], show_alert=True)
         return
-    member = await member_of(ctx, query.from_user.id)
+    member = await ctx.knowledge.member(await ctx.actor(query.from_user.id))
     edited = None
     if data.press == Press.KB_ACCEPT_EDIT:
         edited = message.reply_to_message.text if message.reply_to_message else None
@@ -76,6 +67,8 @@ async def on_knowledge_reply(
     """What to answer in the chain (None: nothing); asks before accepting an edit."""
     if ctx.knowledge is None or message.from_user is None:
         return None
+    if not text.strip():
+        return "⛔ Reply with the article text; files are not taken here."
     if not text.lower().startswith(REJECT_PREFIX):
         await message.get_bot().send_message(
             message.chat.id,
@@ -85,7 +78,7 @@ async def on_knowledge_reply(
             reply_markup=render.confirm_proposal_keyboard(proposal_id),
         )
         return None
-    member = await member_of(ctx, message.from_user.id)
+    member = await ctx.knowledge.member(await ctx.actor(message.from_user.id))
     try:
         await ctx.knowledge.reject(member, proposal_id, text[len(REJECT_PREFIX) :].strip())
     except DomainError as refusal:
