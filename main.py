@@ -477,7 +477,9 @@ async def start_app(
     )
 
     stop_event = asyncio.Event()
-    knowledge_base = KnowledgeBase(db, retriever, clock)
+    knowledge_base = KnowledgeBase(
+        db, retriever, clock, uow_factory, listeners=[feed.notify, lambda _e: core.worker.wake()]
+    )
     auth = ConsoleAuth(
         secret_key(settings, data_dir),
         member_tokens(settings),
@@ -505,7 +507,7 @@ async def start_app(
     if settings.console.demo_sign_in:
         contributors.append(demo_marketplace_routes(webhook_accounts))
     if slack is not None:
-        slack_app = slack.bolt_app(core.bus, db, clock)
+        slack_app = slack.bolt_app(core.bus, db, clock, knowledge_base)
         if slack.app_token is None:
             contributors.append(slack.http_routes(slack_app))
     closers: list[Callable[[], Awaitable[None]]] = []
@@ -514,7 +516,7 @@ async def start_app(
         contributors.append(store_bots.routes())
         closers.append(store_bots.close)
     if team_telegram is not None:
-        await team_telegram.start(settings, core.bus, db, clock)
+        await team_telegram.start(settings, core.bus, db, clock, knowledge_base)
         contributors.append(team_telegram.routes())
         closers.append(team_telegram.close)
     if lark is not None:

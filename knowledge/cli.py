@@ -23,6 +23,7 @@ from knowledge.formats import (
     write_json,
     write_markdown,
 )
+from knowledge.import_progress import ImportProgress
 from knowledge.index import KnowledgeIndex
 from knowledge.service import KnowledgeBase, store_ids
 from storage import knowledge as rows
@@ -82,8 +83,12 @@ async def _import(args: argparse.Namespace, kb: KnowledgeBase, known_stores: set
             accepted.append(article)
     for problem in result.problems:
         print(f"skipped {problem}", file=sys.stderr)
-    print(f"embedding and indexing {len(accepted)} articles…", file=sys.stderr, flush=True)
-    report = await kb.import_articles(accepted, actor=args.author or "storedesk:import")
+    print(f"saving {len(accepted)} articles…", file=sys.stderr, flush=True)
+    progress = ImportProgress(sys.stderr)
+    report = await kb.import_articles(
+        accepted, actor=args.author or "storedesk:import", progress=progress.indexing
+    )
+    progress.end()
     print(
         f"{len(files)} files: {len(report.created)} new versions, {report.unchanged} unchanged, "
         f"{len(result.problems)} skipped, {report.embedded} chunks embedded"
@@ -105,22 +110,10 @@ def _read(args: argparse.Namespace) -> tuple[list[Path], ReadResult] | None:
     )
     files = source_files(path)
     root = path if path.is_dir() else path.parent
-    result = read_files(files, root, defaults, progress=_progress)
-    if files:
-        print(file=sys.stderr)
+    progress = ImportProgress(sys.stderr)
+    result = read_files(files, root, defaults, progress=progress.reading)
+    progress.end()
     return files, result
-
-
-def _progress(done: int, total: int, articles: int, problems: int) -> None:
-    width = 30
-    filled = width * done // max(total, 1)
-    bar = "#" * filled + "-" * (width - filled)
-    print(
-        f"\r[{bar}] {done}/{total} files, {articles} articles, {problems} problems",
-        end="",
-        file=sys.stderr,
-        flush=True,
-    )
 
 
 async def _export(args: argparse.Namespace, db: Any) -> int:

@@ -11,7 +11,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -73,42 +73,94 @@ def source_files(path: Path) -> list[Path]:
     )
 
 
+@dataclass(frozen=True)
+class ReadProgress:
+    """Where reading stands: the file being read, its rows, and the totals so far."""
+
+    file: str
+    file_number: int
+    files_total: int
+    rows_done: int
+    rows_total: int  # entries in this file (a Markdown file is one)
+    articles: int
+    problems: int
+
+    @property
+    def fraction(self) -> float:
+        within = self.rows_done / self.rows_total if self.rows_total else 1.0
+        return (self.file_number - 1 + within) / max(self.files_total, 1)
+
+
+ReadProgressCallback = Callable[[ReadProgress], None]
+ROW_STEP = 50  # rows between reports inside one file: a big CSV moves, a small one is quiet
+
+
 def read_files(
-    files: list[Path], root: Path, defaults: Defaults, progress: Any = None
+    files: list[Path],
+    root: Path,
+    defaults: Defaults,
+    progress: ReadProgressCallback | None = None,
 ) -> ReadResult:
     result = ReadResult()
     for number, file in enumerate(files, start=1):
-        name = str(file)
-        try:
-            text = file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as problem:
-            result.problems.append(Problem(name, 0, f"cannot be read: {problem}"))
-            continue
-        suffix = file.suffix.lower()
-        if suffix == ".md":
-            entries = [(1, *_markdown_entry(text, file, root))]
-        elif suffix == ".csv":
-            entries = list(_csv_entries(text))
-        else:
-            entries = list(_json_entries(text))
-        for line, raw, problem in entries:
-            if problem is None:
-                try:
-                    article = article_from(raw, defaults, fallback_id=_fallback_id(file, root))
-                except EntryError as refused:
-                    problem = str(refused)
-                else:
-                    if article.id in result.origins:
-                        first = result.origins[article.id]
-                        problem = f"id {article.id} is already used at {first[0]}:{first[1]}"
-                    else:
-                        result.origins[article.id] = (name, line)
-                        result.articles.append(article)
-                        continue
-            result.problems.append(Problem(name, line, problem))
+        entries = _entries_of(file, root, result)
+        for done, (line, raw, problem) in enumerate(entries):
+            if progress is not None and done and done % ROW_STEP == 0:
+                progress(_where(file, number, len(files), done, len(entries), result))
+            _take_entry(file, root, defaults, result, line, raw, problem)
         if progress is not None:
-            progress(number, len(files), len(result.articles), len(result.problems))
+            progress(_where(file, number, len(files), len(entries), len(entries), result))
     return result
+
+
+def _where(
+    file: Path, number: int, files: int, done: int, rows: int, result: ReadResult
+) -> ReadProgress:
+    return ReadProgress(
+        str(file), number, files, done, rows, len(result.articles), len(result.problems)
+    )
+
+
+def _entries_of(
+    file: Path, root: Path, result: ReadResult
+) -> list[tuple[int, dict[str, Any], str | None]]:
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as problem:
+        result.problems.append(Problem(str(file), 0, f"cannot be read: {problem}"))
+        return []
+    suffix = file.suffix.lower()
+    if suffix == ".md":
+        return [(1, *_markdown_entry(text, file, root))]
+    if suffix == ".csv":
+        return list(_csv_entries(text))
+    return list(_json_entries(text))
+
+
+def _take_entry(
+    file: Path,
+    root: Path,
+    defaults: Defaults,
+    result: ReadResult,
+    line: int,
+    raw: dict[str, Any],
+    problem: str | None,
+) -> None:
+    name = str(file)
+    if problem is None:
+        try:
+            article = article_from(raw, defaults, fallback_id=_fallback_id(file, root))
+        except EntryError as refused:
+            problem = str(refused)
+        else:
+            if article.id in result.origins:
+                first = result.origins[article.id]
+                problem = f"id {article.id} is already used at {first[0]}:{first[1]}"
+            else:
+                result.origins[article.id] = (name, line)
+                result.articles.append(article)
+                return
+    result.problems.append(Problem(name, line, problem))
 
 
 def _fallback_id(file: Path, root: Path) -> str:

@@ -14,7 +14,7 @@ import logging
 import threading
 import warnings
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -45,6 +45,7 @@ logger = logging.getLogger(__name__)
 
 _DELETE_BATCH = 500
 _EMBED_BATCH = 256
+ChunkProgress = Callable[[int, int], None]
 RRF_K = 60  # the usual constant: rank 1 and rank 2 differ little, rank 1 and 50 a lot
 CANDIDATES = 20  # per query, before fusion
 SCOPE_COLUMNS = ("store_id", "brand", "region", "language", "campaign")
@@ -204,10 +205,18 @@ class KnowledgeIndex:
         """Make the index hold exactly `articles`; returns how many chunks were embedded."""
         return await asyncio.to_thread(self._sync_blocking, list(articles), None)
 
-    async def apply(self, upserts: Sequence[ArticleRecord], removed: Sequence[str] = ()) -> int:
-        """Replace the chunks of `upserts` and drop those of `removed` article ids only."""
+    async def apply(
+        self,
+        upserts: Sequence[ArticleRecord],
+        removed: Sequence[str] = (),
+        progress: ChunkProgress | None = None,
+    ) -> int:
+        """Replace the chunks of `upserts` and drop those of `removed` article ids only.
+
+        `progress(done, total)` hears of chunks embedded batch by batch (from a worker
+        thread), and `total` of `total` once they are written to the index."""
         touched = {a.id for a in upserts} | set(removed)
-        return await asyncio.to_thread(self._sync_blocking, list(upserts), touched)
+        return await asyncio.to_thread(self._sync_blocking, list(upserts), touched, progress)
 
     def build_blocking(
         self, articles: Sequence[ArticleRecord], vectors: np.ndarray | None = None
@@ -281,7 +290,12 @@ class KnowledgeIndex:
             )
         return hits
 
-    def _sync_blocking(self, articles: list[ArticleRecord], touched: set[str] | None) -> int:
+    def _sync_blocking(
+        self,
+        articles: list[ArticleRecord],
+        touched: set[str] | None,
+        progress: ChunkProgress | None = None,
+    ) -> int:
         ids = [article.id for article in articles]
         duplicates = sorted(i for i, n in Counter(ids).items() if n > 1)
         if duplicates:
@@ -295,7 +309,7 @@ class KnowledgeIndex:
                 table = None
             held = self._held_hashes(table, touched) if table is not None else {}
             changed = [c for c in chunks if held.get(c.chunk_id) != chunk_hash(c)]
-            rows = self._rows(changed)
+            rows = self._rows(changed, progress=progress)
             if table is None:
                 table = self._connection().create_table(
                     self._table_name, data=rows, schema=self._schema(), mode="overwrite"
@@ -317,6 +331,8 @@ class KnowledgeIndex:
             with self._handle_lock:
                 self._table = table
             self._reads = None
+            if progress is not None and changed:
+                progress(len(changed), len(changed))
             return len(changed)
 
     def _held_hashes(self, table: Table, touched: set[str] | None) -> dict[str, str]:
@@ -332,13 +348,20 @@ class KnowledgeIndex:
             zip(held["chunk_id"].to_pylist(), held["content_hash"].to_pylist(), strict=True)
         )
 
-    def _rows(self, chunks: list[Chunk], vectors: np.ndarray | None = None) -> pa.Table:
+    def _rows(
+        self,
+        chunks: list[Chunk],
+        vectors: np.ndarray | None = None,
+        progress: ChunkProgress | None = None,
+    ) -> pa.Table:
         if vectors is None:
             texts = [c.search_text for c in chunks]
-            parts = [
-                self._embedder.embed(texts[i : i + _EMBED_BATCH])
-                for i in range(0, len(texts), _EMBED_BATCH)
-            ]
+            parts = []
+            for start in range(0, len(texts), _EMBED_BATCH):
+                parts.append(self._embedder.embed(texts[start : start + _EMBED_BATCH]))
+                done = min(start + _EMBED_BATCH, len(texts))
+                if progress is not None and done < len(texts):  # the last: once written
+                    progress(done, len(texts))
             vectors = np.concatenate(parts) if parts else np.zeros((0, self._embedder.dim))
         vectors = np.asarray(vectors, dtype=np.float32).reshape(len(chunks), self._embedder.dim)
         flat = pa.array(vectors.reshape(-1), type=pa.float32())

@@ -15,16 +15,20 @@ import numpy as np
 from sqlalchemy import select, update
 
 from bot.domain.errors import InvalidInput, InvalidState, NotAuthorized, NotFound
-from bot.domain.knowledge import ProposalStatus, changed_passage
+from bot.domain.events import ConversationChanged, Event
+from bot.domain.knowledge import ProposalStatus
 from bot.domain.language import detect_language
 from bot.domain.model import Store
 from bot.domain.permissions import Action, Member
 from bot.ports import Clock, KnowledgeHit, KnowledgeScope
+from bot.services.actions import authorize_or_audit
 from knowledge.articles import ArticleRecord, Status, question_slug
-from knowledge.index import KnowledgeIndex
+from knowledge.index import ChunkProgress, KnowledgeIndex
+from knowledge.proposal_cards import suggestion
 from storage import knowledge as rows
 from storage.database import Database
 from storage.orm import audit_events, knowledge_proposals, messages, stores
+from storage.repository import load_member
 from storage.uow import SqlUnitOfWork
 
 GAP_SCAN = 300  # most recent unconfident drafts looked at per request
@@ -46,11 +50,14 @@ class KnowledgeBase:
         index: KnowledgeIndex,
         clock: Clock,
         uow_factory: Callable[[], SqlUnitOfWork] | None = None,
+        listeners: Sequence[Callable[[Event], None]] = (),
     ) -> None:
         self._db = db
         self._index = index
         self._clock = clock
         self._uow_factory = uow_factory or (lambda: SqlUnitOfWork(db, clock))
+        # Told of committed changes (wake the outbox worker, poke the console's feed).
+        self._listeners = list(listeners)
         self._gap_vectors: dict[str, np.ndarray] = {}
 
     # --- reading ------------------------------------------------------------------------
@@ -77,9 +84,13 @@ class KnowledgeBase:
     # --- importing ----------------------------------------------------------------------
 
     async def import_articles(
-        self, articles: Sequence[ArticleRecord], actor: str = SYSTEM_ACTOR
+        self,
+        articles: Sequence[ArticleRecord],
+        actor: str = SYSTEM_ACTOR,
+        progress: ChunkProgress | None = None,
     ) -> ImportReport:
-        """Save new content as new versions (unchanged content is a no-op) and index it."""
+        """Save new content as new versions (unchanged content is a no-op) and index it;
+        `progress(done, total)` follows the chunks through embedding and indexing."""
         report = ImportReport()
         async with self._uow_factory() as uow:
             saved = await rows.save_articles(uow.session, articles, self._clock.now())
@@ -89,7 +100,7 @@ class KnowledgeBase:
                 await self._audit_change(uow, record, actor, "import")
             await uow.commit()
         active = [r for r in report.created if r.status == Status.ACTIVE]
-        report.embedded = await self._index.apply(active) if active else 0
+        report.embedded = await self._index.apply(active, progress=progress) if active else 0
         return report
 
     # --- editing ------------------------------------------------------------------------
@@ -198,13 +209,15 @@ class KnowledgeBase:
 
         When the cited article reaches stores the member does not manage (a brand or global
         article), the new text becomes a store article of the same topic instead, which
-        outranks the general one in this store only.
+        outranks the general one in this store only. Two leads deciding at once (or the
+        console and a Slack card) are safe: the proposal is claimed before the article is
+        written, so exactly one decision makes a version and the other is told so.
         """
         found = await self.proposal(proposal_id)
         store_id = found["store_id"]
-        member.authorize(Action.MANAGE_KNOWLEDGE, store_id)
+        await self._authorize_decision(member, found)
         if found["status"] != ProposalStatus.OPEN.value:
-            raise InvalidState(f"proposal {proposal_id} is already {found['status']}")
+            raise already_decided(found)
         new_title = (title or found["suggestion"]["title"]).strip()
         new_body = (body or found["suggestion"]["body"]).strip()
         if not new_title or not new_body:
@@ -243,23 +256,14 @@ class KnowledgeBase:
         )
         now = self._clock.now()
         async with self._uow_factory() as uow:
+            if not await self._claim(uow, proposal_id, ProposalStatus.ACCEPTED, member.id):
+                raise already_decided(await self.proposal(proposal_id))
             saved = (await rows.save_articles(uow.session, [target], now))[0]
-            changed = await uow.session.execute(
+            await uow.session.execute(
                 update(knowledge_proposals)
-                .where(
-                    knowledge_proposals.c.id == proposal_id,
-                    knowledge_proposals.c.status == ProposalStatus.OPEN.value,
-                )
-                .values(
-                    status=ProposalStatus.ACCEPTED.value,
-                    decided_by=member.id,
-                    decided_at=now,
-                    result_article_id=saved.record.id,
-                    result_version=saved.record.version,
-                )
+                .where(knowledge_proposals.c.id == proposal_id)
+                .values(result_article_id=saved.record.id, result_version=saved.record.version)
             )
-            if changed.rowcount != 1:  # type: ignore[attr-defined]
-                raise InvalidState(f"proposal {proposal_id} was decided meanwhile")
             await self._audit_change(uow, saved.record, member.id, "proposal")
             await uow.audit(
                 "knowledge_proposal_accepted",
@@ -270,31 +274,25 @@ class KnowledgeBase:
                     "proposal_id": proposal_id,
                     "article_id": saved.record.id,
                     "version": saved.record.version,
+                    "edited": body is not None or title is not None,
                 },
             )
+            self._cards_follow(uow, found)
             await uow.commit()
+        self._notify(uow.events)
         await self._index.apply([saved.record])
         return saved.record
 
     async def reject(self, member: Member, proposal_id: str, note: str = "") -> None:
         found = await self.proposal(proposal_id)
-        member.authorize(Action.MANAGE_KNOWLEDGE, found["store_id"])
+        await self._authorize_decision(member, found)
+        if found["status"] != ProposalStatus.OPEN.value:
+            raise already_decided(found)
         async with self._uow_factory() as uow:
-            changed = await uow.session.execute(
-                update(knowledge_proposals)
-                .where(
-                    knowledge_proposals.c.id == proposal_id,
-                    knowledge_proposals.c.status == ProposalStatus.OPEN.value,
-                )
-                .values(
-                    status=ProposalStatus.REJECTED.value,
-                    decided_by=member.id,
-                    decided_at=self._clock.now(),
-                    decision_note=note or None,
-                )
-            )
-            if changed.rowcount != 1:  # type: ignore[attr-defined]
-                raise InvalidState(f"proposal {proposal_id} is already {found['status']}")
+            if not await self._claim(
+                uow, proposal_id, ProposalStatus.REJECTED, member.id, note=note
+            ):
+                raise already_decided(await self.proposal(proposal_id))
             await uow.audit(
                 "knowledge_proposal_rejected",
                 actor=member.id,
@@ -302,7 +300,74 @@ class KnowledgeBase:
                 conversation_id=found["conversation_id"],
                 payload={"proposal_id": proposal_id, "note": note},
             )
+            self._cards_follow(uow, found)
             await uow.commit()
+        self._notify(uow.events)
+
+    async def member(self, member_id: str) -> Member:
+        """Who is deciding, with their roles; someone outside the team has none, so they
+        are refused (and the refusal audited) like anyone without the right."""
+        async with self._db.read_sessions() as session:
+            found = await load_member(session, member_id)
+        return found or Member(id=member_id, name=member_id, roles={})
+
+    async def decidable(self, member: Member, proposal_id: str) -> dict[str, Any]:
+        """The open proposal `member` may decide, before a surface asks them for the text
+        (an edit modal): refusals are audited and decided proposals say so, as on accept."""
+        found = await self.proposal(proposal_id)
+        await self._authorize_decision(member, found)
+        if found["status"] != ProposalStatus.OPEN.value:
+            raise already_decided(found)
+        return found
+
+    async def _authorize_decision(self, member: Member, found: dict[str, Any]) -> None:
+        """Only the store's leads decide; a refusal is evidence, like any refused button."""
+        if member.can(Action.MANAGE_KNOWLEDGE, found["store_id"]):
+            return
+        async with self._uow_factory() as uow:
+            await authorize_or_audit(
+                uow,
+                member,
+                Action.MANAGE_KNOWLEDGE,
+                found["store_id"],
+                found["conversation_id"] or None,
+            )
+
+    async def _claim(
+        self,
+        uow: SqlUnitOfWork,
+        proposal_id: str,
+        status: ProposalStatus,
+        actor: str,
+        *,
+        note: str = "",
+    ) -> bool:
+        """Mark the proposal decided if it is still open; the row lock makes one winner."""
+        changed = await uow.session.execute(
+            update(knowledge_proposals)
+            .where(
+                knowledge_proposals.c.id == proposal_id,
+                knowledge_proposals.c.status == ProposalStatus.OPEN.value,
+            )
+            .values(
+                status=status.value,
+                decided_by=actor,
+                decided_at=self._clock.now(),
+                decision_note=note or None,
+            )
+        )
+        return bool(changed.rowcount == 1)  # type: ignore[attr-defined]
+
+    @staticmethod
+    def _cards_follow(uow: SqlUnitOfWork, found: dict[str, Any]) -> None:
+        """The conversation's workspace threads show the card: they update with the decision."""
+        if found["conversation_id"]:
+            uow.record(ConversationChanged(found["store_id"], found["conversation_id"]))
+
+    def _notify(self, events: Sequence[Event]) -> None:
+        for event in events:
+            for listener in self._listeners:
+                listener(event)
 
     # --- gaps ---------------------------------------------------------------------------
 
@@ -368,6 +433,11 @@ class KnowledgeBase:
         return [self._gap_vectors[t] for t in texts]
 
 
+def already_decided(found: dict[str, Any]) -> InvalidState:
+    who = f" by {found['decided_by']}" if found.get("decided_by") else ""
+    return InvalidState(f"this proposal was already decided: {found['status']}{who}")
+
+
 def reaches(article: ArticleRecord, store: Store) -> bool:
     """Whether the article's store, brand and region allow it in `store` at all."""
     return (
@@ -375,20 +445,6 @@ def reaches(article: ArticleRecord, store: Store) -> bool:
         and article.brand in (None, store.brand)
         and article.region in (None, store.region)
     )
-
-
-def suggestion(proposal: dict[str, Any], article: ArticleRecord | None) -> dict[str, str]:
-    """The cited article with the edited passage swapped in, or the sent passage as a new
-    article answering the customer's question."""
-    old, new = changed_passage(proposal["draft_text"], proposal["sent_text"])
-    if article is not None:
-        body = article.body
-        if old and old in body:
-            body = body.replace(old, new)
-        elif body.strip() in proposal["draft_text"] and new:
-            body = new
-        return {"title": article.title, "body": body}
-    return {"title": proposal["question"].strip()[:200], "body": new or proposal["sent_text"]}
 
 
 async def store_ids(db: Database) -> set[str]:

@@ -8,7 +8,7 @@ from bot.domain.knowledge import changed_passage, proposal_from_edit
 from bot.domain.model import Draft, DraftStatus, Route
 from knowledge.articles import ArticleRecord
 from knowledge.chunking import chunk_article
-from knowledge.service import suggestion
+from knowledge.proposal_cards import suggestion
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 BODY = "Return unworn items within 30 days.\n\nRefunds take 5 days."

@@ -12,15 +12,16 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bot.domain.profile import header_line
 from bot.ports import Clock, DeliveryError, OutboxItem
 from bot.workspaces.actor_names import actor_display_name
-from bot.workspaces.slack import blocks
+from bot.workspaces.slack import blocks, knowledge_blocks
 from bot.workspaces.slack.api import SlackApi, ThreadLost, UnsureSend
+from knowledge.proposal_cards import ProposalCard, conversation_cards
 from storage import outbox as outbox_rows
 from storage import profiles, views
 from storage import workspace_posts as wp
@@ -134,6 +135,7 @@ class SlackMirror:
             if detail is None:
                 return
             drafts = await views.conversation_drafts(session, conversation_id)
+            cards = await conversation_cards(session, conversation_id)
             # The header speaks to the whole channel: only stores all its members may see.
             profile = await profiles.customer_profile(
                 session,
@@ -164,7 +166,7 @@ class SlackMirror:
             posted = await wp.posts(session, thread)
         if posted.get(parent.key) and posted[parent.key].content_hash != parent.content_hash:
             await self._update(thread, parent, posted[parent.key])
-        for item in self._thread_items(detail, drafts, interactive, channel):
+        for item in self._thread_items(detail, drafts, interactive, channel, cards):
             existing = posted.get(item.key)
             if existing is not None and existing.status == wp.POSTED:
                 if item.updatable and existing.content_hash != item.content_hash:
@@ -252,6 +254,7 @@ class SlackMirror:
         drafts: list[dict[str, Any]],
         interactive: bool,
         channel: str,
+        cards: Sequence[ProposalCard] = (),
     ) -> list[Item]:
         conversation = detail["conversation"]
         customer = conversation["customer_name"]
@@ -299,6 +302,11 @@ class SlackMirror:
             )
             if line is not None:
                 timeline.append((event["at"], 2, Item(f"event:{event['seq']}", line[0], line[1])))
+        for card in cards:  # knowledge proposals from edits made in this conversation
+            text, card_blocks = knowledge_blocks.proposal_card(
+                card, interactive=interactive, names=dict(self._member_names)
+            )
+            timeline.append((card.created_at, 3, Item(f"kb:{card.id}", text, card_blocks, True)))
         timeline.sort(key=lambda entry: (entry[0], entry[1]))
         return [item for _at, _order, item in timeline]
 

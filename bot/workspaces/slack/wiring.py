@@ -20,8 +20,10 @@ from bot.services.rate_limit import RateLimiter
 from bot.workspaces.slack.api import SlackApi
 from bot.workspaces.slack.app import SlackDirectory, build_slack_app
 from bot.workspaces.slack.digest_target import SlackDigestTarget
+from bot.workspaces.slack.knowledge_actions import register_knowledge_actions
 from bot.workspaces.slack.mirror import SlackMirror, target_name
 from bot.workspaces.slack.slash_commands import register_slash_commands, store_channels
+from knowledge.service import KnowledgeBase
 from storage.database import Database
 from storage.grants import identity_lookup
 
@@ -87,7 +89,9 @@ class SlackWiring:
     def targets(self, store_id: str) -> tuple[str, ...]:
         return self._targets.get(store_id, ())
 
-    def bolt_app(self, bus: MessageBus, db: Database, clock: Clock) -> AsyncApp:
+    def bolt_app(
+        self, bus: MessageBus, db: Database, clock: Clock, knowledge: KnowledgeBase | None = None
+    ) -> AsyncApp:
         app = build_slack_app(
             client=self.client,
             signing_secret=self.signing_secret,
@@ -106,6 +110,10 @@ class SlackWiring:
             clock=clock,
             store_by_channel=store_channels(self._targets),
         )
+        if knowledge is not None:
+            register_knowledge_actions(
+                app, kb=knowledge, bus=bus, db=db, api=self.api, directory=self.directory
+            )
         return app
 
     def http_routes(self, app: AsyncApp) -> Callable[[web.Application], None]:

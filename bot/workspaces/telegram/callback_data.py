@@ -15,6 +15,10 @@ class Press(StrEnum):
     ESCALATE = "x"  # id: conversation
     TAKE_OVER = "t"  # id: conversation
     CANCEL_AUTO = "c"  # id: draft; an `assist` store's held auto-send
+    KB_ACCEPT = "ka"  # id: knowledge proposal; accept the suggested text
+    KB_EDIT = "ke"  # id: knowledge proposal; explains how to edit (reply to the card)
+    KB_ACCEPT_EDIT = "ks"  # id: knowledge proposal; accepts the member's reply as the text
+    KB_REJECT = "kr"  # id: knowledge proposal
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,11 @@ from bot.domain.errors import DomainError
 from bot.services.messagebus import MessageBus
 from bot.workspaces.telegram import render
 from bot.workspaces.telegram.callback_data import ButtonData, Press
+from bot.workspaces.telegram.knowledge_handlers import (
+    KB_PRESSES,
+    on_knowledge_press,
+    on_knowledge_reply,
+)
 from bot.workspaces.telegram.mirror import target_name
 from bot.workspaces.telegram.team_media import (
     FileRefused,
@@ -30,6 +35,7 @@ from bot.workspaces.telegram.team_media import (
     has_file,
     store_files,
 )
+from knowledge.service import KnowledgeBase
 from storage import workspace_posts as wp
 from storage.database import Database
 from storage.grants import IdentityLookup
@@ -58,6 +64,7 @@ class TeamContext:
     file_accounts: frozenset[str]  # channel accounts whose customers can receive files
     # Members granted a role later (`storedesk members grant --telegram-user`).
     identities: IdentityLookup | None = None
+    knowledge: KnowledgeBase | None = None  # decides knowledge proposal cards
 
     async def actor(self, user_id: int) -> str:
         # Someone unknown acts under a name no role matches: the core refuses it.
@@ -88,6 +95,9 @@ async def on_press(ctx: TeamContext, update: Update, _context: ContextTypes.DEFA
     message = query.message if isinstance(query.message, Message) else None
     if data is None or message is None or message.chat.id not in ctx.chats:
         await query.answer()
+        return
+    if data.press in KB_PRESSES:
+        await on_knowledge_press(ctx, query, data, message)
         return
     actor = await ctx.actor(query.from_user.id)
     command: commands.Command
@@ -131,6 +141,11 @@ async def on_reply(ctx: TeamContext, update: Update, _context: ContextTypes.DEFA
     if found is None:
         return  # a reply to something that is not ours
     conversation_id, item_key = found
+    if item_key.startswith("kb:"):
+        answer = await on_knowledge_reply(ctx, message, item_key.removeprefix("kb:"), text)
+        if answer:
+            await _answer(message, answer)
+        return
     actor = await ctx.actor(message.from_user.id)
     source = f"{target_name(message.chat.id)}:{message.message_id}"
     command: commands.Command

@@ -16,7 +16,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from bot.domain.profile import header_line
 from bot.ports import Clock, DeliveryError, OutboxItem
 from bot.workspaces.actor_names import actor_display_name
 from bot.workspaces.telegram import render
+from knowledge.proposal_cards import ProposalCard, conversation_cards
 from storage import outbox as outbox_rows
 from storage import profiles, telegram_state, views
 from storage import workspace_posts as wp
@@ -130,6 +131,7 @@ class TelegramMirror:
             if detail is None:
                 return
             drafts = await views.conversation_drafts(session, conversation_id)
+            cards = await conversation_cards(session, conversation_id)
             profile = await profiles.customer_profile(
                 session,
                 detail["conversation"]["customer_id"],
@@ -159,7 +161,7 @@ class TelegramMirror:
             parent = int(thread.parent_ts)
         async with self._db.read_sessions() as session:
             posted = await wp.posts(session, thread)
-        for item in [header, *self._items(detail, drafts, place.chat_id)]:
+        for item in [header, *self._items(detail, drafts, place.chat_id, cards)]:
             existing = posted.get(item.key)
             if existing is not None and existing.status == wp.POSTED:
                 if item.updatable and existing.content_hash != item.content_hash:
@@ -258,7 +260,11 @@ class TelegramMirror:
         )
 
     def _items(
-        self, detail: dict[str, Any], drafts: list[dict[str, Any]], chat_id: int
+        self,
+        detail: dict[str, Any],
+        drafts: list[dict[str, Any]],
+        chat_id: int,
+        cards: Sequence[ProposalCard] = (),
     ) -> list[Item]:
         conversation = detail["conversation"]
         customer = conversation["customer_name"]
@@ -297,6 +303,10 @@ class TelegramMirror:
             line = render.event_text(event, self._name(event["actor"], customer))
             if line is not None:
                 timeline.append((event["at"], 2, Item(f"event:{event['seq']}", line)))
+        for card in cards:  # knowledge proposals from edits made in this conversation
+            text = render.proposal_text(card, self._member_names)
+            keyboard = render.proposal_keyboard(card)
+            timeline.append((card.created_at, 3, Item(f"kb:{card.id}", text, keyboard, True)))
         timeline.sort(key=lambda entry: (entry[0], entry[1]))
         return [item for _at, _order, item in timeline]
 

@@ -13,6 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.workspaces.telegram.callback_data import ButtonData, Press
 from bot.workspaces.thread_text import DELIVERY_LABEL, STATUS_LABEL, event_line
+from knowledge.proposal_cards import ProposalCard, decision_text, source_line, target_line
 
 MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -104,6 +105,47 @@ def draft_keyboard(draft: Mapping[str, Any], conversation_id: str) -> InlineKeyb
 
 def confirm_edit_keyboard(draft_id: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[_button("📤 Send this edited reply", Press.SEND_EDIT, draft_id)]])
+
+
+def proposal_text(card: ProposalCard, names: Mapping[str, str]) -> str:
+    editor = names.get(card.created_by, card.created_by)
+    diff = "\n".join(
+        line for line in card.diff.splitlines() if not line.startswith(("---", "+++", "@@"))
+    )
+    parts = [
+        f"📚 Knowledge update proposed from {editor}'s edit",
+        f"Source: {source_line(card)}",
+        f"Draft → sent:\n{fit(diff, 1500)}",
+        f"Suggested {target_line(card)}: {card.suggested_title}\n{fit(card.suggested_body, 1800)}",
+    ]
+    if card.open:
+        parts.append(
+            "Only a lead of this store decides. To change the text, reply to this card with "
+            "the new text; reply “reject: reason” to reject with a reason."
+        )
+    else:
+        parts.append(decision_text(card, names))
+    return fit("\n\n".join(parts))
+
+
+def proposal_keyboard(card: ProposalCard) -> InlineKeyboardMarkup | None:
+    if not card.open:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                _button("✅ Accept", Press.KB_ACCEPT, card.id),
+                _button("✏️ Edit & accept", Press.KB_EDIT, card.id),
+            ],
+            [_button("❌ Reject", Press.KB_REJECT, card.id)],
+        ]
+    )
+
+
+def confirm_proposal_keyboard(proposal_id: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[_button("✅ Accept this text", Press.KB_ACCEPT_EDIT, proposal_id)]]
+    )
 
 
 def event_text(event: Mapping[str, Any], actor: str) -> str | None:

@@ -27,6 +27,7 @@ from bot.workspaces.telegram.mirror import StorePlace, TelegramMirror, target_na
 from connectors.telegram.accounts import telegram_settings
 from connectors.telegram.polling import poll
 from connectors.telegram.webhook import webhook_handler
+from knowledge.service import KnowledgeBase
 from storage import inbound
 from storage.database import Database
 from storage.grants import identity_lookup
@@ -95,7 +96,14 @@ class TelegramTeamWiring:
         place = self.places.get(store_id)
         return (target_name(place.chat_id),) if place is not None else ()
 
-    async def start(self, settings: Settings, bus: MessageBus, db: Database, clock: Clock) -> None:
+    async def start(
+        self,
+        settings: Settings,
+        bus: MessageBus,
+        db: Database,
+        clock: Clock,
+        knowledge: KnowledgeBase | None = None,
+    ) -> None:
         context = TeamContext(
             bus=bus,
             db=db,
@@ -112,6 +120,7 @@ class TelegramTeamWiring:
                 for channel in store.channels
                 if channel.kind == "telegram"
             ),
+            knowledge=knowledge,
         )
         add_team_handlers(self.application, context)
         add_digest_command(self.application, context, clock, self.places)
