@@ -20,8 +20,10 @@ from storage import workspace_posts as wp
 from storage.database import Database
 
 T = TypeVar("T")
+K = TypeVar("K")
 
-MESSAGE, DRAFT, EVENT = 0, 1, 2  # the order of things that happened at the same instant
+# The order of things that happened at the same instant (knowledge cards follow the edit).
+MESSAGE, DRAFT, EVENT, KNOWLEDGE = 0, 1, 2, 3
 
 
 @dataclass(frozen=True)
@@ -91,9 +93,9 @@ class ThreadSync:
     async def created_once(
         self,
         key: str,
-        find: Callable[[], Awaitable[str | None]],
-        create: Callable[[], Awaitable[str]],
-    ) -> str:
+        find: Callable[[], Awaitable[K | None]],
+        create: Callable[[], Awaitable[K]],
+    ) -> K:
         """A group or topic made on demand: looked up, else created by one caller only."""
         known = await find()
         if known is not None:

@@ -9,7 +9,6 @@ timeout is reconciled by reading the thread rather than posting twice.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
@@ -21,8 +20,8 @@ from bot.ports import Clock, DeliveryError, OutboxItem
 from bot.workspaces.actor_names import actor_display_name
 from bot.workspaces.slack import blocks, knowledge_blocks
 from bot.workspaces.slack.api import SlackApi, ThreadLost, UnsureSend
+from bot.workspaces.thread_sync import ThreadSync
 from knowledge.proposal_cards import ProposalCard, conversation_cards
-from storage import outbox as outbox_rows
 from storage import profiles, views
 from storage import workspace_posts as wp
 from storage.database import Database
@@ -88,7 +87,7 @@ class SlackMirror:
         self._needs_supervisor = supervisor_check
         self._in_flight_seconds = in_flight_seconds
         self._mentions = dict(member_mentions or {})  # member id -> Slack user id
-        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._threads = ThreadSync(db, clock)
 
     # --- TopicHandler -----------------------------------------------------------------------
 
@@ -96,12 +95,10 @@ class SlackMirror:
         channel, interactive = parse_target(item.payload["target"])
         if item.conversation_id is not None:
             await self.sync(item.payload["target"], item.conversation_id, channel, interactive)
-        async with self._db.write_sessions() as session, session.begin():
-            await outbox_rows.mark_sent(session, item.id, self._clock.now())
+        await self._threads.done(item)
 
     async def give_up(self, item: OutboxItem, error: str) -> None:
-        async with self._db.write_sessions() as session, session.begin():
-            await outbox_rows.mark_dead(session, item.id, now=self._clock.now(), error=error)
+        await self._threads.dead(item, error)
 
     # --- sync -------------------------------------------------------------------------------
 
@@ -110,11 +107,10 @@ class SlackMirror:
     ) -> None:
         # One sync per thread at a time in this process; across processes the `posting`
         # claim and its age keep two workers from posting the same item.
-        lock = self._locks.setdefault((target, conversation_id), asyncio.Lock())
-        async with lock:
-            await self._sync_locked(target, conversation_id, channel, interactive)
-        if not lock.locked():
-            self._locks.pop((target, conversation_id), None)
+        await self._threads.one_at_a_time(
+            f"{target}|{conversation_id}",
+            lambda: self._sync_locked(target, conversation_id, channel, interactive),
+        )
 
     async def _sync_locked(
         self, target: str, conversation_id: str, channel: str, interactive: bool

@@ -11,7 +11,6 @@ loss). Cards and statuses are edited in place when they change.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 import hashlib
@@ -28,8 +27,8 @@ from bot.domain.profile import header_line
 from bot.ports import Clock, DeliveryError, OutboxItem
 from bot.workspaces.actor_names import actor_display_name
 from bot.workspaces.telegram import render
+from bot.workspaces.thread_sync import DRAFT, EVENT, KNOWLEDGE, MESSAGE, ThreadSync, Timeline
 from knowledge.proposal_cards import ProposalCard, conversation_cards
-from storage import outbox as outbox_rows
 from storage import profiles, telegram_state, views
 from storage import workspace_posts as wp
 from storage.database import Database
@@ -101,28 +100,24 @@ class TelegramMirror:
         self._member_names = member_names
         self._media_root = media_root
         self._in_flight_seconds = in_flight_seconds
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._threads = ThreadSync(db, clock)
 
     # --- TopicHandler -----------------------------------------------------------------------
 
     async def deliver(self, item: OutboxItem) -> None:
         if item.conversation_id is not None and item.store_id in self._places:
             await self.sync(item.payload["target"], item.store_id, item.conversation_id)
-        async with self._db.write_sessions() as session, session.begin():
-            await outbox_rows.mark_sent(session, item.id, self._clock.now())
+        await self._threads.done(item)
 
     async def give_up(self, item: OutboxItem, error: str) -> None:
-        async with self._db.write_sessions() as session, session.begin():
-            await outbox_rows.mark_dead(session, item.id, now=self._clock.now(), error=error)
+        await self._threads.dead(item, error)
 
     # --- sync -------------------------------------------------------------------------------
 
     async def sync(self, target: str, store_id: str, conversation_id: str) -> None:
-        lock = self._locks.setdefault(conversation_id, asyncio.Lock())
-        async with lock:
-            await self._sync_locked(target, store_id, conversation_id)
-        if not lock.locked():
-            self._locks.pop(conversation_id, None)
+        await self._threads.one_at_a_time(
+            conversation_id, lambda: self._sync_locked(target, store_id, conversation_id)
+        )
 
     async def _sync_locked(self, target: str, store_id: str, conversation_id: str) -> None:
         place = self._places[store_id]
@@ -159,8 +154,7 @@ class TelegramMirror:
             parent = parent_id
         else:
             parent = int(thread.parent_ts)
-        async with self._db.read_sessions() as session:
-            posted = await wp.posts(session, thread)
+        posted = await self._threads.posted(thread)
         for item in [header, *self._items(detail, drafts, place.chat_id, cards)]:
             existing = posted.get(item.key)
             if existing is not None and existing.status == wp.POSTED:
@@ -170,18 +164,18 @@ class TelegramMirror:
             await self._post_once(thread, item, topic, reply_to=parent)
 
     async def _topic(self, store_id: str, place: StorePlace) -> int:
-        known = await telegram_state.topic_of(self._db, place.chat_id, store_id)
-        if known is not None:
-            return known
-        lock = self._locks.setdefault(f"topic:{place.chat_id}:{store_id}", asyncio.Lock())
-        async with lock:
-            known = await telegram_state.topic_of(self._db, place.chat_id, store_id)
-            if known is not None:
-                return known
+
+        async def create() -> int:
             topic = await _call(self._bot.create_forum_topic(place.chat_id, place.name[:128]))
             return await telegram_state.remember_topic(
                 self._db, place.chat_id, store_id, topic.message_thread_id, self._clock.now()
             )
+
+        return await self._threads.created_once(
+            f"topic:{place.chat_id}:{store_id}",
+            lambda: telegram_state.topic_of(self._db, place.chat_id, store_id),
+            create,
+        )
 
     # --- posting ----------------------------------------------------------------------------
 
@@ -268,7 +262,7 @@ class TelegramMirror:
     ) -> list[Item]:
         conversation = detail["conversation"]
         customer = conversation["customer_name"]
-        timeline: list[tuple[str, int, Item]] = []
+        timeline: Timeline[Item] = Timeline()
         own_prefix = f"{TARGET_KIND}:{chat_id}:"
         for message in detail["messages"]:
             if (message.get("source_ref") or "").startswith(own_prefix):
@@ -278,11 +272,11 @@ class TelegramMirror:
             )
             at = message["created_at"]
             key = f"msg:{message['id']}"
-            timeline.append((at, 0, Item(key, text, updatable=True)))
+            timeline.add(at, MESSAGE, Item(key, text, updatable=True))
             for index, attachment in enumerate(message.get("attachments") or []):
                 media = self._media_item(f"media:{message['id']}:{index}", attachment, customer)
                 if media is not None:
-                    timeline.append((at, 0, media))
+                    timeline.add(at, MESSAGE, media)
         for draft in drafts:
             if draft["status"] == "discarded" and not draft["confident"]:
                 continue
@@ -294,21 +288,20 @@ class TelegramMirror:
                 else None
             )
             text = render.draft_text(draft, decided, pilot=pilot)
-            timeline.append(
-                (draft["created_at"], 1, Item(f"draft:{draft['id']}", text, keyboard, True))
+            timeline.add(
+                draft["created_at"], DRAFT, Item(f"draft:{draft['id']}", text, keyboard, True)
             )
         for event in detail["events"]:
             if event["kind"] not in SHOWN_EVENTS:
                 continue
             line = render.event_text(event, self._name(event["actor"], customer))
             if line is not None:
-                timeline.append((event["at"], 2, Item(f"event:{event['seq']}", line)))
+                timeline.add(event["at"], EVENT, Item(f"event:{event['seq']}", line))
         for card in cards:  # knowledge proposals from edits made in this conversation
             text = render.proposal_text(card, self._member_names)
             keyboard = render.proposal_keyboard(card)
-            timeline.append((card.created_at, 3, Item(f"kb:{card.id}", text, keyboard, True)))
-        timeline.sort(key=lambda entry: (entry[0], entry[1]))
-        return [item for _at, _order, item in timeline]
+            timeline.add(card.created_at, KNOWLEDGE, Item(f"kb:{card.id}", text, keyboard, True))
+        return timeline.items()
 
     def _media_item(self, key: str, attachment: Mapping[str, Any], customer: str) -> Item | None:
         kind = attachment.get("kind")
