@@ -48,7 +48,7 @@ TEST_WORKERS ?= 2
 test: $(VENV)/.installed-test browser-deps pg-deps lint
 	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist worksteal
 
-## soak: the kill test at 10,000 messages in all (make test runs it at 800)
+## soak: the kill test at 10,000 messages in all (make test runs it at 2,000)
 soak: $(VENV)/.installed-test pg-deps
 	STOREDESK_KILL_MESSAGES=5000 $(BIN)/pytest -q -s tests/reliability
 
