@@ -42,8 +42,11 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check .
 
 ## test: lint, then the whole suite (unit, integration, end-to-end, browser)
+# Two workers, each with its own PostgreSQL cluster and temp dirs: much of the suite waits
+# on sockets and subprocesses, so two share two cores well. TEST_WORKERS=0 runs in-process.
+TEST_WORKERS ?= 2
 test: $(VENV)/.installed-test browser-deps pg-deps lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist worksteal
 
 ## soak: the kill test at 10,000 messages in all (make test runs it at 2,000)
 soak: $(VENV)/.installed-test pg-deps

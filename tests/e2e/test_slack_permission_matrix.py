@@ -16,6 +16,7 @@ from bot.services.retry_policy import RetryPolicy
 from bot.workspaces.slack import blocks
 from main import RunningApp, start_app
 from tests.e2e.test_slack import STORE_CHANNEL, buttons, slack, use_http_mode
+from tests.integration.test_audit_chain import wait_for_idle_outbox
 from tests.support.config import settings_dict
 from tests.support.console_client import wait_until
 from tests.support.slack_requests import button_press, post_interaction
@@ -92,6 +93,7 @@ async def test_card_buttons_by_every_role(matrix_slack_app, slack, http, callbac
             message_ts=card["ts"],
             thread_ts=card["thread_ts"],
         )
+        notes_before = len(slack.ephemeral_messages)
         status, _ = await post_interaction(http, app.base_url, press)
         assert status == 200
         if allowed and action == blocks.APPROVE:
@@ -102,12 +104,15 @@ async def test_card_buttons_by_every_role(matrix_slack_app, slack, http, callbac
             await wait_until(
                 lambda before=denied_before: denied_count(app, actor, before), within=10
             )
+            # The note is the refusal's last step: until it is posted the press is in flight.
+            await wait_until(lambda n=notes_before: len(slack.ephemeral_messages) > n, within=10)
             assert len(callback_server.calls) == sent_before
             assert await scalar(
                 app, "SELECT status FROM conversations WHERE id = :c", c=conversation_id
             ) not in ("taken_over", "waiting")
     if not allowed:
         assert len(slack.ephemeral_messages) >= len(ACTIONS)
+    await wait_for_idle_outbox(app)  # the card updates each press queued are posted, not cut off
     slack.assert_all_calls_valid()
 
 

@@ -47,7 +47,9 @@ class PostgresCluster:
     user: str
     bin_dir: Path
 
-    def create_database(self, name: str) -> str:
+    def create_database(self, name: str, template: str | None = None) -> str:
+        """An empty database, or with `template` a copy of that one (its schema and rows)."""
+        copy_of = ["-T", template] if template else []
         subprocess.run(
             [
                 str(self.bin_dir / "createdb"),
@@ -57,6 +59,7 @@ class PostgresCluster:
                 str(self.port),
                 "-U",
                 self.user,
+                *copy_of,
                 name,
             ],
             check=True,
