@@ -47,19 +47,49 @@ class Timeline(Generic[T]):
         return [item for _at, _kind, item in sorted(self._entries, key=lambda e: (e[0], e[1]))]
 
 
+@dataclass
+class _SharedLock:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
+
+
+class KeyedLocks:
+    """One lock per key, kept only while someone holds or awaits it.
+
+    Dropping a lock as soon as it is free let a third caller make a fresh one and run
+    beside the caller just woken: two syncs of one thread at once.
+    """
+
+    def __init__(self) -> None:
+        self._held: dict[str, _SharedLock] = {}
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    async def run(self, key: str, work: Callable[[], Awaitable[None]]) -> None:
+        entry = self._held.get(key)
+        if entry is None:
+            entry = self._held[key] = _SharedLock()
+        entry.users += 1
+        try:
+            async with entry.lock:
+                await work()
+        finally:
+            entry.users -= 1
+            if entry.users == 0:
+                del self._held[key]
+
+
 class ThreadSync:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
         self._locks: dict[str, asyncio.Lock] = {}
+        self._syncs = KeyedLocks()
 
     async def one_at_a_time(self, key: str, work: Callable[[], Awaitable[None]]) -> None:
         """Two syncs of one conversation in this process would post the same item twice."""
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        async with lock:
-            await work()
-        if not lock.locked():
-            self._locks.pop(key, None)
+        await self._syncs.run(key, work)
 
     async def snapshot(self, conversation_id: str) -> Snapshot | None:
         async with self._db.read_sessions() as session:
