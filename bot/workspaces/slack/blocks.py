@@ -359,27 +359,9 @@ def edit_modal(draft_id: str, text: str) -> dict[str, Any]:
             )
         )
     blocks.append(
-        InputBlock(
-            block_id=EDIT_INPUT_BLOCK,
-            label=PlainTextObject(text="Reply to the customer"),
-            element=PlainTextInputElement(
-                action_id=EDIT_INPUT_ACTION,
-                multiline=True,
-                initial_value=value or None,
-                max_length=INPUT_LIMIT,
-            ),
-            optional=False,
-        )
+        text_input(EDIT_INPUT_BLOCK, EDIT_INPUT_ACTION, "Reply to the customer", initial=value)
     )
-    return View(
-        type="modal",
-        callback_id=EDIT_SUBMIT,
-        private_metadata=draft_id,
-        title=PlainTextObject(text="Edit reply"),
-        submit=PlainTextObject(text="Send to customer"),
-        close=PlainTextObject(text="Cancel"),
-        blocks=blocks,
-    ).to_dict()
+    return modal(EDIT_SUBMIT, draft_id, "Edit reply", "Send to customer", blocks)
 
 
 def escalate_modal(conversation_id: str) -> dict[str, Any]:
@@ -389,26 +371,49 @@ def escalate_modal(conversation_id: str) -> dict[str, Any]:
             "Escalating hands this conversation to a lead: its pending drafts will need "
             "a lead's approval before anything is sent."
         ),
-        InputBlock(
-            block_id=REASON_INPUT_BLOCK,
-            label=PlainTextObject(text="Why does this need a lead?"),
-            element=PlainTextInputElement(
-                action_id=REASON_INPUT_ACTION,
-                multiline=True,
-                min_length=1,
-                max_length=INPUT_LIMIT,
-            ),
-            optional=False,
+        text_input(
+            REASON_INPUT_BLOCK, REASON_INPUT_ACTION, "Why does this need a lead?", min_length=1
         ),
     ]
+    return modal(ESCALATE_SUBMIT, conversation_id, "Escalate", "Escalate", blocks)
+
+
+def text_input(
+    block_id: str,
+    action_id: str,
+    label: str,
+    *,
+    initial: str | None = None,
+    optional: bool = False,
+    min_length: int | None = None,
+) -> InputBlock:
+    """A multi-line text field of a modal, capped at what Slack accepts."""
+    return InputBlock(
+        block_id=block_id,
+        label=PlainTextObject(text=label),
+        element=PlainTextInputElement(
+            action_id=action_id,
+            multiline=True,
+            initial_value=initial or None,
+            min_length=min_length,
+            max_length=INPUT_LIMIT,
+        ),
+        optional=optional,
+    )
+
+
+def modal(
+    callback_id: str, metadata: str, title: str, submit: str, blocks: Sequence[Block]
+) -> dict[str, Any]:
+    """A modal whose submission names what it acts on in `private_metadata`."""
     return View(
         type="modal",
-        callback_id=ESCALATE_SUBMIT,
-        private_metadata=conversation_id,
-        title=PlainTextObject(text="Escalate"),
-        submit=PlainTextObject(text="Escalate"),
+        callback_id=callback_id,
+        private_metadata=metadata,
+        title=PlainTextObject(text=title),
+        submit=PlainTextObject(text=submit),
         close=PlainTextObject(text="Cancel"),
-        blocks=blocks,
+        blocks=list(blocks),
     ).to_dict()
 
 

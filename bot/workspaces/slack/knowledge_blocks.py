@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_sdk.models.blocks import ActionsBlock, Block, InputBlock, PlainTextInputElement
-from slack_sdk.models.blocks import PlainTextObject as Plain
-from slack_sdk.models.views import View
+from slack_sdk.models.blocks import ActionsBlock, Block
 
 from bot.workspaces.slack.blocks import (
     INPUT_LIMIT,
@@ -24,6 +22,8 @@ from bot.workspaces.slack.blocks import (
     _section,
     _serialize,
     _truncate,
+    modal,
+    text_input,
 )
 from knowledge.proposal_cards import ProposalCard, decision_text, source_line, target_line
 
@@ -79,49 +79,14 @@ def edit_modal(proposal_id: str, title: str, body: str) -> dict[str, Any]:
     value = _truncate(body, INPUT_LIMIT)
     blocks: list[Block] = [
         _context(f"*Article:* {_inline(title, 300)}"),
-        InputBlock(
-            block_id=KB_BODY_BLOCK,
-            label=Plain(text="Article text"),
-            element=PlainTextInputElement(
-                action_id=KB_BODY_ACTION,
-                multiline=True,
-                initial_value=value or None,
-                max_length=INPUT_LIMIT,
-            ),
-            optional=False,
-        ),
+        text_input(KB_BODY_BLOCK, KB_BODY_ACTION, "Article text", initial=value),
     ]
-    return View(
-        type="modal",
-        callback_id=KB_EDIT_SUBMIT,
-        private_metadata=proposal_id,
-        title=Plain(text="Edit & accept"),
-        submit=Plain(text="Accept"),
-        close=Plain(text="Cancel"),
-        blocks=blocks,
-    ).to_dict()
+    return modal(KB_EDIT_SUBMIT, proposal_id, "Edit & accept", "Accept", blocks)
 
 
 def reject_modal(proposal_id: str) -> dict[str, Any]:
-    blocks: list[Block] = [
-        InputBlock(
-            block_id=KB_NOTE_BLOCK,
-            label=Plain(text="Why not? (optional)"),
-            element=PlainTextInputElement(
-                action_id=KB_NOTE_ACTION, multiline=True, max_length=INPUT_LIMIT
-            ),
-            optional=True,
-        )
-    ]
-    return View(
-        type="modal",
-        callback_id=KB_REJECT_SUBMIT,
-        private_metadata=proposal_id,
-        title=Plain(text="Reject proposal"),
-        submit=Plain(text="Reject"),
-        close=Plain(text="Cancel"),
-        blocks=blocks,
-    ).to_dict()
+    note = text_input(KB_NOTE_BLOCK, KB_NOTE_ACTION, "Why not? (optional)", optional=True)
+    return modal(KB_REJECT_SUBMIT, proposal_id, "Reject proposal", "Reject", [note])
 
 
 def _diff(diff: str) -> str:
