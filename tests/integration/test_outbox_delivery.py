@@ -194,6 +194,21 @@ def core(db: Database, clock: FakeClock) -> Core:
     )
 
 
+def worker_core(
+    db: Database, clock: FakeClock, drafter: Any, worker_id: str = WORKER_ID, **worker: Any
+) -> Core:
+    """A core with no knowledge and no channels, whose drafter and worker the test picks."""
+    return bootstrap(
+        uow_factory=unit_of_work_factory(db, clock, MAX_ATTEMPTS),
+        clock=clock,
+        retriever=NoKnowledge(),
+        drafter=drafter,
+        channel_for=lambda _account: None,
+        worker_id=worker_id,
+        worker_settings=WorkerSettings(**worker) if worker else None,
+    )
+
+
 async def receive(core: Core, external_id: str, customer: str) -> str:
     result = await core.bus.handle(
         ReceiveCustomerMessage("nw-market", external_id, customer, "Jo", "Hello?")
@@ -319,15 +334,7 @@ class SlowDrafter:
 
 async def test_a_slow_row_keeps_its_lease_while_its_worker_lives(db, clock):
     drafter = SlowDrafter()
-    core = bootstrap(
-        uow_factory=unit_of_work_factory(db, clock, MAX_ATTEMPTS),
-        clock=clock,
-        retriever=NoKnowledge(),
-        drafter=drafter,
-        channel_for=lambda _account: None,
-        worker_id=WORKER_ID,
-        worker_settings=WorkerSettings(lease_seconds=0.3),
-    )
+    core = worker_core(db, clock, drafter, lease_seconds=0.3)
     await receive(core, "m-1", "c-1")
     working = asyncio.create_task(core.worker.run_once())
     await asyncio.wait_for(drafter.started.wait(), timeout=10)
@@ -350,23 +357,8 @@ async def test_a_slow_row_keeps_its_lease_while_its_worker_lives(db, clock):
 async def test_two_workers_drafting_one_message_leave_one_draft_and_a_finished_row(db, clock):
     """A row taken over from a slow (not dead) worker: both draft; the second is a no-op."""
     slow = SlowDrafter()
-    first = bootstrap(
-        uow_factory=unit_of_work_factory(db, clock, MAX_ATTEMPTS),
-        clock=clock,
-        retriever=NoKnowledge(),
-        drafter=slow,
-        channel_for=lambda _account: None,
-        worker_id="slow-worker",
-        worker_settings=WorkerSettings(lease_seconds=30),
-    )
-    second = bootstrap(
-        uow_factory=unit_of_work_factory(db, clock, MAX_ATTEMPTS),
-        clock=clock,
-        retriever=NoKnowledge(),
-        drafter=NoDraft(),
-        channel_for=lambda _account: None,
-        worker_id="second-worker",
-    )
+    first = worker_core(db, clock, slow, "slow-worker", lease_seconds=30)
+    second = worker_core(db, clock, NoDraft(), "second-worker")
     await receive(first, "m-1", "c-1")
     working = asyncio.create_task(first.worker.run_once())
     await asyncio.wait_for(slow.started.wait(), timeout=10)
@@ -399,15 +391,7 @@ class FirstDraftSlow:
 async def test_a_slow_row_does_not_hold_back_rows_that_come_due_after_it(db, clock):
     """A freed slot claims the next row at once: no batch waits for its slowest member."""
     drafter = FirstDraftSlow()
-    core = bootstrap(
-        uow_factory=unit_of_work_factory(db, clock, MAX_ATTEMPTS),
-        clock=clock,
-        retriever=NoKnowledge(),
-        drafter=drafter,
-        channel_for=lambda _account: None,
-        worker_id=WORKER_ID,
-        worker_settings=WorkerSettings(poll_seconds=0.05, concurrency=4),
-    )
+    core = worker_core(db, clock, drafter, poll_seconds=0.05, concurrency=4)
     stop = asyncio.Event()
     await receive(core, "m-slow", "c-1")
     running = asyncio.create_task(core.worker.run(stop))
