@@ -2,38 +2,13 @@
 // The digests page: console digests of the member's stores, and the console's schedule.
 (() => {
   const $ = (id) => document.getElementById(id);
-  let csrf = "";
-
-  async function call(path, options = {}) {
-    const response = await fetch(path, { credentials: "same-origin", ...options });
-    if (response.status === 401) { window.location.href = "/console/signin"; return null; }
-    const body = await response.json();
-    if (!response.ok) throw new Error(body.error || response.statusText);
-    return body;
-  }
-
-  const post = (path, body) => call(path, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-    body: JSON.stringify(body),
-  });
+  const { call, post, me: signedIn, showCharts } = window.consoleApi;
 
   async function show(key) {
     const digest = await call(`/api/digests/${encodeURIComponent(key)}`);
     if (!digest) return;
     $("digest-text").textContent = digest.text;
-    const charts = $("digest-charts");
-    charts.replaceChildren();
-    for (const chart of digest.charts) {
-      const figure = document.createElement("figure");
-      const img = document.createElement("img");
-      img.src = chart.src;
-      img.alt = chart.title;
-      const caption = document.createElement("figcaption");
-      caption.textContent = chart.title;
-      figure.append(img, caption);
-      charts.appendChild(figure);
-    }
+    showCharts($("digest-charts"), digest.charts);
     $("digest-view").hidden = false;
   }
 
@@ -83,9 +58,7 @@
   }
 
   async function start() {
-    const me = await call("/api/me");
-    if (!me) return;
-    csrf = me.csrf_token;
+    if (!(await signedIn())) return;
     $("subscribe-form").addEventListener("submit", async (event) => {
       event.preventDefault();
       const stores = [...$("subscribe-stores").querySelectorAll("input:checked")].map((box) => box.value);

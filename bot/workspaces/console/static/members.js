@@ -2,15 +2,7 @@
 // The team page: who holds which role in the stores I manage, and invitation links.
 (() => {
   const $ = (id) => document.getElementById(id);
-  let csrf = "";
-
-  async function call(path, options = {}) {
-    const response = await fetch(path, { credentials: "same-origin", ...options });
-    if (response.status === 401) { window.location.href = "/console/signin"; return null; }
-    const body = await response.json();
-    if (!response.ok) throw new Error(body.error || response.statusText);
-    return body;
-  }
+  const { call, post, me: signedIn } = window.consoleApi;
 
   function row(cells) {
     const tr = document.createElement("tr");
@@ -23,9 +15,7 @@
   }
 
   async function load() {
-    const me = await call("/api/me");
-    if (!me) return;
-    csrf = me.csrf_token;
+    if (!(await signedIn())) return;
     const data = await call("/api/members");
     const rows = $("members-rows");
     rows.replaceChildren(...data.grants.map((g) => row([
@@ -41,12 +31,8 @@
     event.preventDefault();
     const form = new FormData(event.target);
     try {
-      const issued = await call("/api/members/invite", {
-        method: "POST",
-        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-        body: JSON.stringify({
-          email: form.get("email"), role: form.get("role"), scope: "store", scope_id: form.get("scope_id"),
-        }),
+      const issued = await post("/api/members/invite", {
+        email: form.get("email"), role: form.get("role"), scope: "store", scope_id: form.get("scope_id"),
       });
       $("invite-result").textContent =
         `Send this link to ${issued.email} (works once, until ${issued.expires_at}): ${window.location.origin}${issued.path}`;

@@ -57,18 +57,7 @@
         body.appendChild(row);
       }
       $("metrics-table").hidden = false;
-      const charts = $("metrics-charts");
-      charts.replaceChildren();
-      for (const chart of data.charts) {
-        const figure = document.createElement("figure");
-        const img = document.createElement("img");
-        img.src = chart.src;
-        img.alt = chart.title;
-        const caption = document.createElement("figcaption");
-        caption.textContent = chart.title;
-        figure.append(img, caption);
-        charts.appendChild(figure);
-      }
+      window.consoleApi.showCharts($("metrics-charts"), data.charts);
       $("metrics-digest").textContent = data.digest;
       const sales = (data.sales || {})[data.store.id];
       const revenue = sales ? Object.entries(sales.revenue).map(([c, v]) => `${v} ${c}`).join(", ") : "";

@@ -2,21 +2,10 @@
 // The review queue: pending drafts across my stores, oldest first; pass rates; rollout review.
 (() => {
   const $ = (id) => document.getElementById(id);
-  let csrf = "";
+  const { call, post, me: signedIn } = window.consoleApi;
   const pct = (v) => (v === null || v === undefined ? "n/a" : `${Math.round(v * 100)}%`);
   const age = (s) => (s < 60 ? `${Math.round(s)}s` : s < 3600 ? `${Math.round(s / 60)}m` : `${(s / 3600).toFixed(1)}h`);
 
-  async function call(path, options = {}) {
-    const response = await fetch(path, { credentials: "same-origin", ...options });
-    if (response.status === 401) { window.location.href = "/console/signin"; return null; }
-    const body = await response.json();
-    if (!response.ok) throw new Error(body.error || response.statusText);
-    return body;
-  }
-
-  const post = (path, body) => call(path, {
-    method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, body: JSON.stringify(body),
-  });
 
   function el(tag, text, attrs = {}) {
     const node = document.createElement(tag);
@@ -99,9 +88,7 @@
   $("rollout-store").addEventListener("change", () => loadRollout().catch((e) => { $("rollout").textContent = e.message; }));
 
   (async () => {
-    const me = await call("/api/me");
-    if (!me) return;
-    csrf = me.csrf_token;
+    if (!(await signedIn())) return;
     await loadQueue();
     await Promise.all([loadRates(), loadRollout()]);
   })().catch((error) => { $("review-status").textContent = error.message; });
