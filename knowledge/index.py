@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 import threading
 import warnings
@@ -49,7 +50,10 @@ ChunkProgress = Callable[[int, int], None]
 RRF_K = 60  # the usual constant: rank 1 and rank 2 differ little, rank 1 and 50 a lot
 CANDIDATES = 20  # per query, before fusion
 SCOPE_COLUMNS = ("store_id", "brand", "region", "language", "campaign")
-_RESULT_COLUMNS = [
+# Everything a result needs, packed as JSON in the one `payload` column: LanceDB reads a
+# query's winners back column by column, so one column instead of thirteen saves about a
+# third of a scoped search.
+PAYLOAD_FIELDS = (
     "chunk_id",
     "article_id",
     "version",
@@ -59,8 +63,7 @@ _RESULT_COLUMNS = [
     *SCOPE_COLUMNS,
     "valid_from",
     "valid_until",
-    "vector",
-]
+)
 
 __all__ = ["KnowledgeIndex", "sql_literal"]
 
@@ -69,7 +72,7 @@ __all__ = ["KnowledgeIndex", "sql_literal"]
 class _Candidate:
     row: dict[str, Any]
     rrf: float
-    cosine: float
+    cosine: float | None  # None: found by full-text only, not scored yet
 
     @property
     def specificity(self) -> tuple[int, ...]:
@@ -148,7 +151,20 @@ class KnowledgeIndex:
             # An expired or future row took a candidate's place: ask again with the window
             # in the filter, so the candidates are exactly those a full filter would give.
             by_vector, by_text = await self._candidates(table, lance_filter(scope), text, vector)
-        return self._fuse(vector, by_vector, by_text, limit)
+        resolved = self._fuse(by_vector, by_text)[:limit]
+        await self._score_text_only(table, [group for _, group in resolved], vector)
+        return [
+            KnowledgeHit(
+                article_id=winner.row["article_id"],
+                version=int(winner.row["version"]),
+                title=winner.row["title"],
+                text=winner.row["text"],
+                language=winner.row["language"] or "",
+                # The group answers one question: its best match says how well.
+                score=max(c.cosine for c in group if c.cosine is not None),
+            )
+            for winner, group in resolved
+        ]
 
     async def _candidates(
         self, table: AsyncTable, where: str, text: str, vector: np.ndarray
@@ -161,12 +177,12 @@ class KnowledgeIndex:
             .where(where)
             # Not the vector itself: `_distance` already says it, and reading the column
             # back more than doubles the query time.
-            .select([c for c in _RESULT_COLUMNS if c != "vector"])
+            .select(["payload"])
             .limit(CANDIDATES)
             .to_list(),
             self._text_rows(table, where, text),
         )
-        return by_vector, by_text
+        return [_unpacked(row) for row in by_vector], [_unpacked(row) for row in by_text]
 
     async def _text_rows(self, table: AsyncTable, where: str, text: str) -> list[dict[str, Any]]:
         try:
@@ -174,7 +190,7 @@ class KnowledgeIndex:
                 table.query()
                 .nearest_to_text(text, columns="search_text")
                 .where(where)
-                .select(_RESULT_COLUMNS)
+                .select(["payload"])
                 .limit(CANDIDATES)
                 .to_list()
             )
@@ -248,47 +264,53 @@ class KnowledgeIndex:
     # --- blocking work, run in threads ----------------------------------------------------
 
     def _fuse(
-        self,
-        vector: np.ndarray,
-        by_vector: list[dict[str, Any]],
-        by_text: list[dict[str, Any]],
-        limit: int,
-    ) -> list[KnowledgeHit]:
+        self, by_vector: list[dict[str, Any]], by_text: list[dict[str, Any]]
+    ) -> list[tuple[_Candidate, list[_Candidate]]]:
+        """Reciprocal-rank fusion, one chunk per article, the most specific per topic."""
         candidates: dict[str, _Candidate] = {}
         for ranking in (by_vector, by_text):
             for rank, row in enumerate(ranking, start=1):
                 found = candidates.get(row["chunk_id"])
                 if found is None:
-                    cosine = (
-                        1.0 - float(row["_distance"])
-                        if "_distance" in row
-                        else float(np.dot(np.asarray(row["vector"], dtype=np.float32), vector))
-                    )
+                    cosine = 1.0 - float(row["_distance"]) if "_distance" in row else None
                     found = candidates[row["chunk_id"]] = _Candidate(row, 0.0, cosine)
                 found.rrf += 1.0 / (RRF_K + rank)
         best_chunk: dict[str, _Candidate] = {}
         for candidate in sorted(candidates.values(), key=lambda c: -c.rrf):
             best_chunk.setdefault(candidate.row["article_id"], candidate)
-        resolved = most_specific_per_topic(
+        return most_specific_per_topic(
             list(best_chunk.values()),
             topic_of=lambda c: c.row["topic"],
             specificity_of=lambda c: c.specificity,
         )
-        hits: list[KnowledgeHit] = []
-        for winner, group in resolved[:limit]:
-            row = winner.row
-            hits.append(
-                KnowledgeHit(
-                    article_id=row["article_id"],
-                    version=int(row["version"]),
-                    title=row["title"],
-                    text=row["text"],
-                    language=row["language"] or "",
-                    # The group answers one question: its best match says how well.
-                    score=max(c.cosine for c in group),
-                )
-            )
-        return hits
+
+    async def _score_text_only(
+        self,
+        table: AsyncTable,
+        groups: list[list[_Candidate]],
+        vector: np.ndarray,
+    ) -> None:
+        """Cosines for groups found by full-text alone, read from their stored vectors.
+
+        A group with one vector-found member needs nothing more: every chunk the vector
+        query left out is further from the question than all it returned."""
+        unscored = [c for group in groups if all(c.cosine is None for c in group) for c in group]
+        if not unscored:
+            return
+        article_ids = sorted({c.row["article_id"] for c in unscored})
+        articles = ", ".join(sql_literal(i) for i in article_ids)
+        chunks = ", ".join(sql_literal(c.row["chunk_id"]) for c in unscored)
+        rows = await (
+            table.query()
+            .where(f"article_id IN ({articles}) AND chunk_id IN ({chunks})")
+            .select(["chunk_id", "vector"])
+            .to_list()
+        )
+        stored = {row["chunk_id"]: np.asarray(row["vector"], dtype=np.float32) for row in rows}
+        for candidate in unscored:
+            found = stored.get(candidate.row["chunk_id"])
+            # Rewritten meanwhile: no better guess than "not similar".
+            candidate.cosine = float(np.dot(found, vector)) if found is not None else 0.0
 
     def _sync_blocking(
         self,
@@ -368,16 +390,13 @@ class KnowledgeIndex:
         columns: dict[str, Any] = {
             "chunk_id": [c.chunk_id for c in chunks],
             "article_id": [c.article.id for c in chunks],
-            "version": [c.article.version for c in chunks],
-            "topic": [c.article.topic for c in chunks],
-            "title": [c.article.title for c in chunks],
             "heading": [c.heading for c in chunks],
-            "text": [c.text for c in chunks],
             "search_text": [c.search_text for c in chunks],
             **{n: [_scope_value(c.article, n) for c in chunks] for n in SCOPE_COLUMNS},
             "valid_from": [epoch_us(c.article.valid_from, 0) for c in chunks],
             "valid_until": [epoch_us(c.article.valid_until, NEVER) for c in chunks],
             "content_hash": [chunk_hash(c) for c in chunks],
+            "payload": [_packed(c) for c in chunks],
             "vector": pa.FixedSizeListArray.from_arrays(flat, self._embedder.dim),
         }
         return pa.table(columns, schema=self._schema())
@@ -399,16 +418,13 @@ class KnowledgeIndex:
             [
                 pa.field("chunk_id", text, nullable=False),
                 pa.field("article_id", text, nullable=False),
-                pa.field("version", pa.int64(), nullable=False),
-                pa.field("topic", text, nullable=False),
-                pa.field("title", text, nullable=False),
                 pa.field("heading", text, nullable=False),
-                pa.field("text", text, nullable=False),
                 pa.field("search_text", text, nullable=False),
                 *(pa.field(n, text, nullable=False) for n in SCOPE_COLUMNS),
                 pa.field("valid_from", pa.int64(), nullable=False),
                 pa.field("valid_until", pa.int64(), nullable=False),
                 pa.field("content_hash", text, nullable=False),
+                pa.field("payload", text, nullable=False),
                 pa.field("vector", pa.list_(pa.field("item", pa.float32()), self._embedder.dim)),
             ]
         )
@@ -442,6 +458,29 @@ class KnowledgeIndex:
             page_token = page.page_token
             if not page_token:
                 return False
+
+
+def _packed(chunk: Chunk) -> str:
+    article = chunk.article
+    fields: dict[str, Any] = {
+        "chunk_id": chunk.chunk_id,
+        "article_id": article.id,
+        "version": article.version,
+        "topic": article.topic,
+        "title": article.title,
+        "text": chunk.text,
+        **{n: _scope_value(article, n) for n in SCOPE_COLUMNS},
+        "valid_from": epoch_us(article.valid_from, 0),
+        "valid_until": epoch_us(article.valid_until, NEVER),
+    }
+    return json.dumps([fields[name] for name in PAYLOAD_FIELDS], ensure_ascii=False)
+
+
+def _unpacked(row: dict[str, Any]) -> dict[str, Any]:
+    """A query row with its payload spread into named fields (`_distance`, `vector` kept)."""
+    unpacked = dict(zip(PAYLOAD_FIELDS, json.loads(row.pop("payload")), strict=True))
+    unpacked.update(row)
+    return unpacked
 
 
 def chunks_of(articles: Sequence[ArticleRecord]) -> list[Chunk]:

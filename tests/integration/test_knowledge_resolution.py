@@ -3,9 +3,11 @@ search. Specific beats general, expired is never returned, another store never l
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.ports import KnowledgeScope
@@ -167,3 +169,30 @@ async def test_expired_rows_crowding_the_candidates_do_not_hide_a_valid_answer(t
     assert [h.article_id for h in hits] == ["all/refund-window"]
     before = await crowded.search(scope("x", "Y", NOW - 2 * DAY), QUESTION, 3)
     assert all(h.article_id.startswith("old/") for h in before)
+
+
+async def test_an_answer_found_by_full_text_alone_is_scored_by_its_own_vector(tmp_path, embedder):
+    """Full-text rows carry no vector; one the vector query did not return is scored apart.
+
+    Twenty-five near-copies fill every vector candidate place, so the code's article is
+    found by its words only, and its score must be its real cosine, not a guess."""
+    question = embedder.embed(["Where is my parcel?"])[0]
+    away = np.zeros_like(question)
+    away[int(np.argmin(np.abs(question)))] = 1.0
+    away -= float(np.dot(away, question)) * question
+    away /= np.linalg.norm(away)
+    far = 0.2 * question + np.sqrt(1 - 0.2**2) * away  # cosine 0.2 with the question
+    near = [
+        ArticleRecord(f"all/lockers-{n}", 1, None, "en", "Lockers", "Pickup points by city.",
+                      topic=f"lockers-{n}")
+        for n in range(25)
+    ]  # fmt: skip
+    code = ArticleRecord(
+        "all/voucher", 1, None, "en", "Voucher", "Your voucher code is ZX-9981.", topic="voucher"
+    )
+    built = KnowledgeIndex(tmp_path / "lance", embedder)
+    await asyncio.to_thread(built.build_blocking, [*near, code], np.stack([question] * 25 + [far]))
+    hits = await built.search_vector(scope("x", "Y"), "ZX-9981", question, 30)
+    by_id = {hit.article_id: hit.score for hit in hits}
+    assert by_id["all/voucher"] == pytest.approx(0.2, abs=1e-3)
+    assert by_id["all/lockers-0"] == pytest.approx(1.0, abs=1e-3)
