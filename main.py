@@ -367,7 +367,7 @@ async def start_app(
 
     progress(f"indexing {len(articles)} knowledge articles")
     # Concurrent drafts share model calls: one call costs about as much as sixteen.
-    embedder = BatchingEmbedder(embedder or LocalEmbedder())
+    embedder = BatchingEmbedder(embedder or LocalEmbedder(table_dir=data_dir / "models"))
     index_embedder = build_index_embedder(settings, embedder)
     if index_embedder is not embedder:  # a remote model: batch its calls too
         index_embedder = BatchingEmbedder(index_embedder)

@@ -3,7 +3,8 @@
 Baseline: a bare aiohttp receiver that checks the webhook signature and forwards the body to
 the callback server (webhook → callback, nothing stored). Pipeline: Storedesk with one store in
 `auto` mode: verify, store once, triage, retrieve, draft, audit, outbox, signed callback.
-Both are driven by the same bounded load generator on 127.0.0.1.
+Both run in processes of their own (bench/servers.py) and are driven by the same bounded
+load generator on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -16,18 +17,14 @@ import platform
 import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import aiohttp
 from aiohttp import web
 
-from bot.config import Settings
-from connectors.webhook.signature import sign, verify
-from knowledge.embeddings import LocalEmbedder
-from main import start_app
-from tests.support.config import WEBHOOK_SECRET, settings_dict
+from bench.servers import launch, store_accounts
+from connectors.webhook.signature import sign
+from tests.support.config import WEBHOOK_SECRET
 
-AUTO_INTENTS = ["shipping", "payment", "return_exchange", "order_status", "product_question"]
 QUESTIONS = [
     "How long does shipping take?",
     "Which payment methods do you accept?",
@@ -91,34 +88,6 @@ class Callback:
             await self._runner.cleanup()
 
 
-async def start_raw_forwarder(callback_url: str) -> tuple[web.AppRunner, str]:
-    session = aiohttp.ClientSession()
-
-    async def forward(request: web.Request) -> web.Response:
-        body = await request.read()
-        verify(
-            WEBHOOK_SECRET,
-            request.headers.get("X-Storedesk-Timestamp"),
-            request.headers.get("X-Storedesk-Signature"),
-            body,
-            time.time(),
-        )
-        incoming = json.loads(body)
-        reply = json.dumps({"in_reply_to": incoming["message_id"], "text": incoming["text"]})
-        async with session.post(callback_url, data=reply) as response:
-            await response.read()
-        return web.json_response({"status": "forwarded"}, status=202)
-
-    app = web.Application()
-    app.router.add_post("/hooks/{account}", forward)
-    app.on_cleanup.append(lambda _app: session.close())
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    host, port = runner.addresses[0][:2]
-    return runner, f"http://{host}:{port}"
-
-
 async def drive(
     name: str,
     base_url: str,
@@ -127,7 +96,7 @@ async def drive(
     concurrency: int,
     wait_seconds: float,
     rate: float | None = None,
-    accounts: tuple[str, ...] = ("nw-market",),
+    accounts: tuple[str, ...] = ("hook-0000",),
 ) -> Result:
     callback.reset(count)
     started: dict[str, float] = {}
@@ -179,17 +148,6 @@ async def drive(
     return Result(name, count, len(latencies), end - begin, latencies)
 
 
-def bench_settings(data_dir: Path, callback_url: str) -> Settings:
-    raw = settings_dict(data_dir, callback_url, mode="auto")
-    for store in raw["stores"]:  # the bench's questions are ones stores let Storedesk answer
-        store["risk"] = {"auto_intents": AUTO_INTENTS}
-    raw["storage"]["database_url"] = f"sqlite+aiosqlite:///{data_dir / 'bench.db'}"
-    raw["console"]["demo_sign_in"] = False
-    # The bench measures the pipeline, not the per-account politeness limit.
-    raw["outbox"] = {"rate_per_second": 100000, "burst": 100000}
-    return Settings.model_validate(raw)
-
-
 def report(
     baseline: Result, pipeline: Result, count: int, concurrency: int, rate: float | None
 ) -> str:
@@ -224,26 +182,36 @@ def report(
 async def main(count: int, concurrency: int, wait_seconds: float, rate: float | None) -> str:
     callback = Callback()
     await callback.start()
-    runner, raw_url = await start_raw_forwarder(f"{callback.url}/raw")
-    await drive("warm-up raw", raw_url, callback, 20, 4, wait_seconds)
-    baseline = await drive(
-        "raw forwarding", raw_url, callback, count, concurrency, wait_seconds, rate
-    )
-    await runner.cleanup()
-
-    with tempfile.TemporaryDirectory(prefix="storedesk-bench-") as tmp:
-        print("starting Storedesk (auto mode, SQLite) …", flush=True)
-        app = await start_app(
-            bench_settings(Path(tmp), callback.url), port=0, embedder=LocalEmbedder()
-        )
+    accounts = store_accounts(1)
+    try:
+        raw_server = await launch("raw forwarder", ["raw", "--callback", callback.url])
         try:
-            await drive("warm-up", app.base_url, callback, 20, 4, wait_seconds)
-            pipeline = await drive(
-                "pipeline", app.base_url, callback, count, concurrency, wait_seconds, rate
+            await drive(
+                "warm-up raw", raw_server.url, callback, 20, 4, wait_seconds, None, accounts
             )
+            baseline = await drive(
+                "raw forwarding", raw_server.url, callback, count, concurrency, wait_seconds,
+                rate, accounts,
+            )  # fmt: skip
         finally:
-            await app.stop()
-    await callback.stop()
+            await raw_server.stop()
+        with tempfile.TemporaryDirectory(prefix="storedesk-bench-") as tmp:
+            print("starting Storedesk (auto mode, SQLite) …", flush=True)
+            app = await launch(
+                "Storedesk",
+                ["storedesk", "--callback", callback.url, "--data-dir", tmp,
+                 "--database", f"sqlite+aiosqlite:///{tmp}/bench.db"],
+            )  # fmt: skip
+            try:
+                await drive("warm-up", app.url, callback, 20, 4, wait_seconds, None, accounts)
+                pipeline = await drive(
+                    "pipeline", app.url, callback, count, concurrency, wait_seconds, rate,
+                    accounts,
+                )  # fmt: skip
+            finally:
+                await app.stop()
+    finally:
+        await callback.stop()
     return report(baseline, pipeline, count, concurrency, rate)
 
 
