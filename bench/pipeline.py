@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import aiohttp
 from aiohttp import web
 
-from bench.servers import launch, store_accounts
+from bench.servers import launch_raw, launch_storedesk, store_accounts
 from connectors.webhook.signature import sign
 from tests.support.config import WEBHOOK_SECRET
 
@@ -184,7 +184,7 @@ async def main(count: int, concurrency: int, wait_seconds: float, rate: float | 
     await callback.start()
     accounts = store_accounts(1)
     try:
-        raw_server = await launch("raw forwarder", ["raw", "--callback", callback.url])
+        raw_server = await launch_raw(callback.url)
         try:
             await drive(
                 "warm-up raw", raw_server.url, callback, 20, 4, wait_seconds, None, accounts
@@ -197,11 +197,7 @@ async def main(count: int, concurrency: int, wait_seconds: float, rate: float | 
             await raw_server.stop()
         with tempfile.TemporaryDirectory(prefix="storedesk-bench-") as tmp:
             print("starting Storedesk (auto mode, SQLite) …", flush=True)
-            app = await launch(
-                "Storedesk",
-                ["storedesk", "--callback", callback.url, "--data-dir", tmp,
-                 "--database", f"sqlite+aiosqlite:///{tmp}/bench.db"],
-            )  # fmt: skip
+            app = await launch_storedesk(callback.url, tmp, f"sqlite+aiosqlite:///{tmp}/bench.db")
             try:
                 await drive("warm-up", app.url, callback, 20, 4, wait_seconds, None, accounts)
                 pipeline = await drive(

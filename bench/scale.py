@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.pipeline import Callback, Result, drive
-from bench.servers import launch, store_accounts
+from bench.servers import launch_raw, launch_storedesk, store_accounts
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 RAW_FACTOR = 10
@@ -58,7 +58,7 @@ async def measure(stores: int, messages: int, concurrency: int, wait: float, db_
     callback = Callback()
     await callback.start()
     accounts = store_accounts(stores)
-    raw_server = await launch("raw forwarder", ["raw", "--callback", callback.url])
+    raw_server = await launch_raw(callback.url)
     try:
         await drive("warm-up raw", raw_server.url, callback, 20, 4, wait, accounts=accounts)
         # Raw forwarding is about fifty times faster: the same count would be over in a
@@ -72,11 +72,7 @@ async def measure(stores: int, messages: int, concurrency: int, wait: float, db_
             database(db_kind, Path(tmp)) as url,
         ):
             print(f"… {stores} stores: starting Storedesk ({db_kind})", flush=True)
-            app = await launch(
-                "Storedesk",
-                ["storedesk", "--callback", callback.url, "--stores", str(stores),
-                 "--data-dir", tmp, "--database", url],
-            )  # fmt: skip
+            app = await launch_storedesk(callback.url, tmp, url, stores)
             try:
                 await drive("warm-up", app.url, callback, 20, 4, wait, accounts=accounts)
                 cpu_before = app.cpu_seconds()

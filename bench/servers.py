@@ -165,6 +165,20 @@ async def launch(name: str, arguments: list[str]) -> ServerProcess:
     raise RuntimeError(f"{name} did not start (exit status {process.returncode}); see stderr")
 
 
+async def launch_raw(callback_url: str) -> ServerProcess:
+    return await launch("raw forwarder", ["raw", "--callback", callback_url])
+
+
+async def launch_storedesk(
+    callback_url: str, data_dir: str, database_url: str, stores: int = 1
+) -> ServerProcess:
+    return await launch(
+        "Storedesk",
+        ["storedesk", "--callback", callback_url, "--stores", str(stores),
+         "--data-dir", data_dir, "--database", database_url],
+    )  # fmt: skip
+
+
 # --- the server side ------------------------------------------------------------------------
 
 
