@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import aiohttp
 from aiohttp import web
 
-from bench.servers import launch_raw, launch_storedesk, store_accounts
+from bench.servers import raw_forwarder, store_accounts, storedesk
 from connectors.webhook.signature import sign
 from tests.support.config import WEBHOOK_SECRET
 
@@ -184,28 +184,21 @@ async def main(count: int, concurrency: int, wait_seconds: float, rate: float | 
     await callback.start()
     accounts = store_accounts(1)
     try:
-        raw_server = await launch_raw(callback.url)
-        try:
-            await drive(
-                "warm-up raw", raw_server.url, callback, 20, 4, wait_seconds, None, accounts
-            )
+        async with raw_forwarder(callback.url) as raw_server:
+            await drive("warm-up raw", raw_server.url, callback, 20, 4, wait_seconds, None,
+                        accounts)  # fmt: skip
             baseline = await drive(
                 "raw forwarding", raw_server.url, callback, count, concurrency, wait_seconds,
                 rate, accounts,
             )  # fmt: skip
-        finally:
-            await raw_server.stop()
         with tempfile.TemporaryDirectory(prefix="storedesk-bench-") as tmp:
             print("starting Storedesk (auto mode, SQLite) …", flush=True)
-            app = await launch_storedesk(callback.url, tmp, f"sqlite+aiosqlite:///{tmp}/bench.db")
-            try:
+            async with storedesk(callback.url, tmp, f"sqlite+aiosqlite:///{tmp}/bench.db") as app:
                 await drive("warm-up", app.url, callback, 20, 4, wait_seconds, None, accounts)
                 pipeline = await drive(
                     "pipeline", app.url, callback, count, concurrency, wait_seconds, rate,
                     accounts,
                 )  # fmt: skip
-            finally:
-                await app.stop()
     finally:
         await callback.stop()
     return report(baseline, pipeline, count, concurrency, rate)

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.pipeline import Callback, Result, drive
-from bench.servers import launch_raw, launch_storedesk, store_accounts
+from bench.servers import raw_forwarder, store_accounts, storedesk
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 RAW_FACTOR = 10
@@ -58,43 +58,40 @@ async def measure(stores: int, messages: int, concurrency: int, wait: float, db_
     callback = Callback()
     await callback.start()
     accounts = store_accounts(stores)
-    raw_server = await launch_raw(callback.url)
     try:
-        await drive("warm-up raw", raw_server.url, callback, 20, 4, wait, accounts=accounts)
-        # Raw forwarding is about fifty times faster: the same count would be over in a
-        # fraction of a second and swing from run to run, so its sustained rate gets more.
-        raw = await drive(
-            "raw forwarding", raw_server.url, callback, messages * RAW_FACTOR, concurrency,
-            wait, None, accounts,
-        )  # fmt: skip
-        with (
-            tempfile.TemporaryDirectory(prefix="storedesk-scale-") as tmp,
-            database(db_kind, Path(tmp)) as url,
-        ):
-            print(f"… {stores} stores: starting Storedesk ({db_kind})", flush=True)
-            app = await launch_storedesk(callback.url, tmp, url, stores)
-            try:
-                await drive("warm-up", app.url, callback, 20, 4, wait, accounts=accounts)
-                cpu_before = app.cpu_seconds()
-                pipeline = await drive(
-                    "pipeline", app.url, callback, messages, concurrency, wait, None, accounts
-                )
-                cpu_ms = (app.cpu_seconds() - cpu_before) * 1000 / max(1, pipeline.delivered)
-                paced_rate = max(1.0, pipeline.throughput / 2)
-                paced_count = max(50, min(messages, int(paced_rate * 20)))
-                pipeline_paced = await drive(
-                    "pipeline paced", app.url, callback, paced_count, concurrency, wait,
-                    paced_rate, accounts,
-                )  # fmt: skip
-                memory = app.rss_mb()
-            finally:
-                await app.stop()
-        raw_paced = await drive(
-            "raw paced", raw_server.url, callback, paced_count, concurrency, wait, paced_rate,
-            accounts,
-        )  # fmt: skip
+        async with raw_forwarder(callback.url) as raw_server:
+            await drive("warm-up raw", raw_server.url, callback, 20, 4, wait, accounts=accounts)
+            # Raw forwarding is about fifty times faster: the same count would be over in a
+            # fraction of a second and swing from run to run, so its sustained rate gets more.
+            raw = await drive(
+                "raw forwarding", raw_server.url, callback, messages * RAW_FACTOR, concurrency,
+                wait, None, accounts,
+            )  # fmt: skip
+            with (
+                tempfile.TemporaryDirectory(prefix="storedesk-scale-") as tmp,
+                database(db_kind, Path(tmp)) as url,
+            ):
+                print(f"… {stores} stores: starting Storedesk ({db_kind})", flush=True)
+                async with storedesk(callback.url, tmp, url, stores) as app:
+                    await drive("warm-up", app.url, callback, 20, 4, wait, accounts=accounts)
+                    cpu_before = app.cpu_seconds()
+                    pipeline = await drive(
+                        "pipeline", app.url, callback, messages, concurrency, wait, None,
+                        accounts,
+                    )  # fmt: skip
+                    cpu_ms = (app.cpu_seconds() - cpu_before) * 1000 / max(1, pipeline.delivered)
+                    paced_rate = max(1.0, pipeline.throughput / 2)
+                    paced_count = max(50, min(messages, int(paced_rate * 20)))
+                    pipeline_paced = await drive(
+                        "pipeline paced", app.url, callback, paced_count, concurrency, wait,
+                        paced_rate, accounts,
+                    )  # fmt: skip
+                    memory = app.rss_mb()
+            raw_paced = await drive(
+                "raw paced", raw_server.url, callback, paced_count, concurrency, wait,
+                paced_rate, accounts,
+            )  # fmt: skip
     finally:
-        await raw_server.stop()
         await callback.stop()
     print(
         f"  {stores} stores: raw {raw.throughput:.1f} msg/s, pipeline {pipeline.throughput:.1f}"

@@ -19,6 +19,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -165,14 +166,24 @@ async def launch(name: str, arguments: list[str]) -> ServerProcess:
     raise RuntimeError(f"{name} did not start (exit status {process.returncode}); see stderr")
 
 
-async def launch_raw(callback_url: str) -> ServerProcess:
-    return await launch("raw forwarder", ["raw", "--callback", callback_url])
+@contextlib.asynccontextmanager
+async def serving(name: str, arguments: list[str]) -> AsyncIterator[ServerProcess]:
+    """A server process for the length of the block, stopped however the block ends."""
+    server = await launch(name, arguments)
+    try:
+        yield server
+    finally:
+        await server.stop()
 
 
-async def launch_storedesk(
+def raw_forwarder(callback_url: str) -> contextlib.AbstractAsyncContextManager[ServerProcess]:
+    return serving("raw forwarder", ["raw", "--callback", callback_url])
+
+
+def storedesk(
     callback_url: str, data_dir: str, database_url: str, stores: int = 1
-) -> ServerProcess:
-    return await launch(
+) -> contextlib.AbstractAsyncContextManager[ServerProcess]:
+    return serving(
         "Storedesk",
         ["storedesk", "--callback", callback_url, "--stores", str(stores),
          "--data-dir", data_dir, "--database", database_url],
