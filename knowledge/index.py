@@ -111,6 +111,7 @@ class KnowledgeIndex:
         self._handle_lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._reads: tuple[asyncio.AbstractEventLoop, AsyncTable] | None = None
+        self._writes = 0  # counts finished writes, so a handle opened before one is not kept
 
     @property
     def embedder(self) -> Embedder:
@@ -205,6 +206,7 @@ class KnowledgeIndex:
         reads = self._reads
         if reads is not None and reads[0] is loop:
             return reads[1]
+        writes = self._writes
         db = await lancedb.connect_async(
             self._path, read_consistency_interval=self._read_consistency_interval
         )
@@ -212,7 +214,8 @@ class KnowledgeIndex:
             table = await db.open_table(self._table_name)
         except (ValueError, FileNotFoundError, RuntimeError):
             return None
-        self._reads = (loop, table)
+        if writes == self._writes:  # else a write finished while this opened: do not keep it
+            self._reads = (loop, table)
         return table
 
     # --- maintenance --------------------------------------------------------------------
@@ -258,7 +261,7 @@ class KnowledgeIndex:
             self._create_indices(table)
             with self._handle_lock:
                 self._table = table
-            self._reads = None
+            self._after_write()
         return len(chunks)
 
     # --- blocking work, run in threads ----------------------------------------------------
@@ -352,7 +355,7 @@ class KnowledgeIndex:
                 table.optimize()  # folds new rows into the full-text and scalar indices
             with self._handle_lock:
                 self._table = table
-            self._reads = None
+            self._after_write()
             if progress is not None and changed:
                 progress(len(changed), len(changed))
             return len(changed)
@@ -428,6 +431,11 @@ class KnowledgeIndex:
                 pa.field("vector", pa.list_(pa.field("item", pa.float32()), self._embedder.dim)),
             ]
         )
+
+    def _after_write(self) -> None:
+        """Reads reopen, and one opening meanwhile does not keep its older handle."""
+        self._writes += 1
+        self._reads = None
 
     # --- handles ------------------------------------------------------------------------
 

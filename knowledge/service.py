@@ -279,8 +279,11 @@ class KnowledgeBase:
             )
             self._cards_follow(uow, found)
             await uow.commit()
-        self._notify(uow.events)
-        await self._index.apply([saved.record])
+        try:
+            # Index first: once the cards say "accepted", the next draft must stand on it.
+            await self._index.apply([saved.record])
+        finally:
+            self._notify(uow.events)
         return saved.record
 
     async def reject(self, member: Member, proposal_id: str, note: str = "") -> None:
