@@ -7,17 +7,16 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from storage.database import Database
+from storage.dialect_insert import insert_for
 from storage.orm import email_messages, inbound_receipts, messages, shop_orders, whatsapp_windows
 
 
 async def record_whatsapp_inbound(db: Database, account_id: str, wa_id: str, at: datetime) -> None:
     """Keep the newest customer message time: a late retry never shortens the window."""
-    insert = pg_insert if db.dialect == "postgresql" else sqlite_insert
+    insert = insert_for(db.dialect)
     statement = insert(whatsapp_windows).values(
         channel_account_id=account_id, wa_id=wa_id, last_inbound_at=at
     )

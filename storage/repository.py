@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Insert, func, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.model import (
@@ -24,6 +23,7 @@ from bot.domain.model import (
 from bot.domain.permissions import Member, Role
 from bot.ports import Clock, OutboxItem
 from storage import outbox as outbox_rows
+from storage.dialect_insert import insert_for
 from storage.orm import conversations, inbound_receipts, member_roles, members, sla_marks
 
 
@@ -165,19 +165,21 @@ class SqlRepository:
     async def claim_inbound(self, account_id: str, external_id: str) -> bool:
         """Record an inbound delivery; False when it was seen before (a redelivery)."""
         return await self._insert_once(
-            inbound_receipts.insert().values(
-                channel_account_id=account_id, external_id=external_id, received_at=self._now
-            )
+            inbound_receipts,
+            channel_account_id=account_id,
+            external_id=external_id,
+            received_at=self._now,
         )
 
-    async def _insert_once(self, statement: Insert) -> bool:
-        """False when the row's key exists: the first writer wins, the rest learn it."""
-        try:
-            async with self.session.begin_nested():
-                await self.session.execute(statement)
-        except IntegrityError:
-            return False
-        return True
+    async def _insert_once(self, table: Table, **values: object) -> bool:
+        """False when the row's key exists: the first writer wins, the rest learn it.
+
+        One `INSERT … ON CONFLICT DO NOTHING` instead of a savepoint around a plain insert:
+        intake runs this for every message, and the savepoint cost two more statements."""
+        statement = insert_for(self.session.bind.dialect.name)(table).values(**values)
+        await self.session.flush()  # rows this one may refer to go first, as before
+        result = await self.session.execute(statement.on_conflict_do_nothing())
+        return bool(result.rowcount == 1)
 
     async def store_members(self, store_id: str) -> list[Member]:
         ids = await self.session.scalars(
@@ -205,10 +207,9 @@ class SqlRepository:
     async def claim_sla_mark(self, conversation_id: str, message_id: str, stage: str) -> bool:
         """Record an SLA step for one waiting period; False when it was taken before."""
         return await self._insert_once(
-            sla_marks.insert().values(
-                conversation_id=conversation_id, message_id=message_id, stage=stage, at=self._now
-            )
-        )
+            sla_marks, conversation_id=conversation_id, message_id=message_id, stage=stage,
+            at=self._now,
+        )  # fmt: skip
 
     async def get_outbox_item(self, item_id: int) -> OutboxItem | None:
         return await outbox_rows.get(self.session, item_id)
